@@ -1,0 +1,245 @@
+"""Local AWS emulator: moto's server, extended where moto lacks an API the toolkit needs.
+
+Usage:
+    python tools/emulator/awsemu.py start [--port 5000] [--state-dir .emulator]
+    python tools/emulator/awsemu.py stop  [--state-dir .emulator]
+    python tools/emulator/awsemu.py serve [--port 5000]      # foreground
+    python tools/emulator/awsemu.py stats [--reset]          # AWS API calls counted so far
+
+The server listens on 127.0.0.1 only. ``start`` runs it in the background, records its
+PID in ``<state-dir>/emulator.pid`` and returns once it answers; ``stop`` ends exactly
+that PID. Managed IAM policies are loaded (MOTO_IAM_LOAD_MANAGED_POLICIES=true).
+
+Extensions, each written to the AWS API reference:
+- autoscaling DisableMetricsCollection (moto 5.2 raises NotImplementedError);
+- cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
+- /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qs
+
+DEFAULT_PORT = 5000
+HOST = "127.0.0.1"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+# --------------------------------------------------------------------------- extensions
+def _install_extensions() -> None:
+    """Patch moto in-process with the APIs it lacks. Imported lazily: moto is heavy."""
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.cloudfront import models as cf_models
+    from moto.core.responses import EmptyResult
+
+    # DisableMetricsCollection: "Metrics: If you omit this property, all metrics are
+    # disabled." (AWS Auto Scaling API reference, DisableMetricsCollection).
+    def group_disable_metrics_collection(self, metrics):
+        current = list(getattr(self, "metrics", None) or [])
+        self.metrics = [] if not metrics else [m for m in current if m not in metrics]
+
+    def backend_disable_metrics_collection(self, group_name, metrics):
+        group = self.describe_auto_scaling_groups([group_name])[0]
+        group.disable_metrics_collection(metrics)
+
+    def response_disable_metrics_collection(self):
+        group_name = self._get_param("AutoScalingGroupName")
+        metrics = self._get_param("Metrics")
+        self.autoscaling_backend.disable_metrics_collection(group_name, metrics)
+        return EmptyResult()
+
+    FakeAutoScalingGroup.disable_metrics_collection = group_disable_metrics_collection
+    AutoScalingBackend.disable_metrics_collection = backend_disable_metrics_collection
+    AutoScalingResponse.disable_metrics_collection = response_disable_metrics_collection
+
+    # CloudFront Origin.OriginAccessControlId: "The unique identifier of an origin access
+    # control for this origin." (CloudFront API reference, Origin). An S3 origin that uses
+    # OAC carries S3OriginConfig.OriginAccessIdentity = "".
+    original_origin_init = cf_models.Origin.__init__
+
+    def origin_init(self, origin):
+        original_origin_init(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+    cf_models.Origin.__init__ = origin_init
+
+
+# --------------------------------------------------------------------------- call counting
+class CallCounter:
+    """WSGI middleware counting AWS API requests by ``service:action``."""
+
+    def __init__(self, app):
+        self.app = app
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _action(environ, body: bytes) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target.split(".")[-1]
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if "Action" in query:
+            return query["Action"][0]
+        if body and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(body.decode("utf-8", "replace"))
+            if "Action" in form:
+                return form["Action"][0]
+        path = re.sub(r"/[^/]{12,}", "/{id}", environ.get("PATH_INFO", "/"))
+        return f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/stats"):
+            return self._stats(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if not path.startswith("/moto-api"):
+            scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            service = scope.group(1) if scope else "unsigned"
+            with self.lock:
+                self.calls[f"{service}:{self._action(environ, body)}"] += 1
+        return self.app(environ, start_response)
+
+    def _stats(self, environ, start_response):
+        with self.lock:
+            payload = {"total": sum(self.calls.values()), "calls": dict(sorted(self.calls.items()))}
+            if environ.get("REQUEST_METHOD") == "POST":
+                self.calls.clear()
+        data = json.dumps(payload).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
+# --------------------------------------------------------------------------- commands
+def serve(port: int) -> None:
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    _install_extensions()
+    app = CallCounter(DomainDispatcherApplication(create_backend_app))
+    server = make_server(HOST, port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"AWS emulator listening on http://{HOST}:{port}", flush=True)
+    server.serve_forever()
+
+
+def _url(port: int, path: str) -> str:
+    return f"http://{HOST}:{port}{path}"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(_url(port, "/_emulator/stats"), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start(port: int, state_dir: Path) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    pidfile = state_dir / "emulator.pid"
+    if pidfile.exists():
+        pid = int(pidfile.read_text())
+        if _pid_alive(pid) and _answers(port):
+            print(f"AWS emulator already running (pid {pid}) on {_url(port, '')}")
+            return 0
+        pidfile.unlink()
+    if _answers(port):
+        print(f"error: port {port} already answers and is not ours; stop that process first", file=sys.stderr)
+        return 1
+    log = open(state_dir / "emulator.log", "ab")  # noqa: SIM115 - handed to the child
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+    pidfile.write_text(str(proc.pid))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            print(f"error: emulator exited with {proc.returncode}; see {state_dir / 'emulator.log'}", file=sys.stderr)
+            pidfile.unlink(missing_ok=True)
+            return 1
+        if _answers(port):
+            print(f"AWS emulator started (pid {proc.pid}) on {_url(port, '')}")
+            return 0
+        time.sleep(0.2)
+    proc.terminate()
+    pidfile.unlink(missing_ok=True)
+    print("error: emulator did not answer within 60 s", file=sys.stderr)
+    return 1
+
+
+def stop(state_dir: Path) -> int:
+    pidfile = state_dir / "emulator.pid"
+    if not pidfile.exists():
+        print("AWS emulator not running (no pid file)")
+        return 0
+    pid = int(pidfile.read_text())
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    print(f"AWS emulator stopped (pid {pid})")
+    return 0
+
+
+def stats(port: int, reset: bool) -> int:
+    request = urllib.request.Request(_url(port, "/_emulator/stats"), method="POST" if reset else "GET")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        print(response.read().decode())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "serve", "stats"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("AWSEMU_PORT", DEFAULT_PORT)))
+    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("AWSEMU_STATE_DIR", ".emulator")))
+    parser.add_argument("--reset", action="store_true", help="stats: zero the counters after reading")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port)
+        return 0
+    if args.command == "start":
+        return start(args.port, args.state_dir)
+    if args.command == "stop":
+        return stop(args.state_dir)
+    return stats(args.port, args.reset)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
