@@ -13,6 +13,7 @@ that PID. Managed IAM policies are loaded (MOTO_IAM_LOAD_MANAGED_POLICIES=true).
 Extensions, each written to the AWS API reference:
 - autoscaling DisableMetricsCollection (moto 5.2 raises NotImplementedError);
 - cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
+- ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
 
@@ -76,6 +77,13 @@ def _install_extensions() -> None:
         self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
 
     cf_models.Origin.__init__ = origin_init
+
+    # DescribeTags resource-type values, as the EC2 API reference lists them: NAT Gateways
+    # are "natgateway" and Elastic IPs "elastic-ip" (moto 5.2 answers "nat-gateway" and
+    # "vpc-elastic-ip", so a tag filter by type misses them and tag updates never settle).
+    from moto.ec2 import utils as ec2_utils
+
+    ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
 
 # --------------------------------------------------------------------------- call counting
