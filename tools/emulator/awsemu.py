@@ -13,6 +13,8 @@ that PID. Managed IAM policies are loaded (MOTO_IAM_LOAD_MANAGED_POLICIES=true).
 Extensions, each written to the AWS API reference:
 - autoscaling DisableMetricsCollection (moto 5.2 raises NotImplementedError);
 - cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
+- rds DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
+- rds gp3 baseline IOPS and throughput in DescribeDBInstances;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -82,6 +84,40 @@ def _install_extensions() -> None:
     # are "natgateway" and Elastic IPs "elastic-ip" (moto 5.2 answers "nat-gateway" and
     # "vpc-elastic-ip", so a tag filter by type misses them and tag updates never settle).
     from moto.ec2 import utils as ec2_utils
+
+    # DescribeDBParameterGroups with a DBParameterGroupName that does not exist fails with
+    # DBParameterGroupNotFound (RDS API reference, Errors); moto 5.2 answers an empty list.
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+    from moto.rds.models import RDSBackend
+
+    original_describe_pg = RDSBackend.describe_db_parameter_groups
+
+    def describe_db_parameter_groups(self, db_parameter_group_kwargs):
+        found = original_describe_pg(self, db_parameter_group_kwargs)
+        name = db_parameter_group_kwargs.get("db_parameter_group_name")
+        if name and not found:
+            raise DBParameterGroupNotFoundError(name)
+        return found
+
+    RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+    # gp3 storage always has a baseline: for MySQL under 400 GiB 3,000 IOPS and 125 MiBps,
+    # from 400 GiB 12,000 IOPS and 500 MiBps (RDS User Guide, "gp3 storage"). AWS returns
+    # both in DescribeDBInstances; moto 5.2 leaves them out unless they were set.
+    from moto.rds.models import DBInstance
+
+    original_instance_init = DBInstance.__init__
+
+    def instance_init(self, *args, **kwargs):
+        original_instance_init(self, *args, **kwargs)
+        if getattr(self, "storage_type", None) == "gp3":
+            large = int(getattr(self, "allocated_storage", 0) or 0) >= 400
+            if not getattr(self, "iops", None):
+                self.iops = 12000 if large else 3000
+            if not self.storage_throughput:
+                self._storage_throughput = 500 if large else 125
+
+    DBInstance.__init__ = instance_init
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
