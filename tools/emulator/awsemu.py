@@ -15,6 +15,7 @@ Extensions, each written to the AWS API reference:
 - cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
 - rds DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
 - rds gp3 baseline IOPS and throughput in DescribeDBInstances;
+- elasticache CacheNodes, SecurityGroups and CacheSecurityGroups of a cache cluster;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -118,6 +119,30 @@ def _install_extensions() -> None:
                 self._storage_throughput = 500 if large else 125
 
     DBInstance.__init__ = instance_init
+
+    # DescribeCacheClusters: CacheNodes (with their endpoints), SecurityGroups and
+    # CacheSecurityGroups, as the ElastiCache API reference's CacheCluster lists them;
+    # moto 5.2 leaves all three out.
+    from moto.elasticache.models import CacheCluster
+
+    def cache_nodes(self):
+        address = f"{self.cache_cluster_id}.emu.0001.cache.amazonaws.com"
+        return [{
+            "CacheNodeId": "0001",
+            "CacheNodeStatus": self.cache_cluster_status,
+            "CacheNodeCreateTime": self.cache_cluster_create_time,
+            "Endpoint": {"Address": address, "Port": int(self.port)},
+            "ParameterGroupStatus": "in-sync",
+            "CustomerAvailabilityZone": self.preferred_availability_zone or "",
+        } for _ in range(int(self.num_cache_nodes or 1))]
+
+    CacheCluster.cache_nodes = property(cache_nodes)
+    CacheCluster.security_groups = property(
+        lambda self: [{"SecurityGroupId": sg, "Status": "active"} for sg in self.security_group_ids]
+    )
+    CacheCluster.cache_security_groups = property(
+        lambda self: [{"CacheSecurityGroupName": n, "Status": "active"} for n in self.cache_security_group_names]
+    )
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
