@@ -105,9 +105,10 @@ attached:
 """
 
 try:
-    import botocore
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
 
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+    AWS_ERRORS = (ClientError, BotoCoreError)
 except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 

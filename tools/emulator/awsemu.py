@@ -16,6 +16,7 @@ Extensions, each written to the AWS API reference:
 - rds DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
 - rds gp3 baseline IOPS and throughput in DescribeDBInstances;
 - elasticache CacheNodes, SecurityGroups and CacheSecurityGroups of a cache cluster;
+- elbv2 the default attributes of an Application Load Balancer;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -143,6 +144,37 @@ def _install_extensions() -> None:
     CacheCluster.cache_security_groups = property(
         lambda self: [{"CacheSecurityGroupName": n, "Status": "active"} for n in self.cache_security_group_names]
     )
+
+    # DescribeLoadBalancerAttributes of a new Application Load Balancer returns every
+    # attribute with its default (ELB API reference, LoadBalancerAttribute); moto 5.2
+    # returns four, so modules comparing idle timeout or header handling fail.
+    from moto.elbv2.models import FakeLoadBalancer
+
+    alb_defaults = {
+        "access_logs.s3.enabled": "false",
+        "idle_timeout.timeout_seconds": "60",
+        "client_keep_alive.seconds": "3600",
+        "connection_logs.s3.enabled": "false",
+        "connection_logs.s3.bucket": "",
+        "connection_logs.s3.prefix": "",
+        "routing.http.desync_mitigation_mode": "defensive",
+        "routing.http.drop_invalid_header_fields.enabled": "false",
+        "routing.http.preserve_host_header.enabled": "false",
+        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+        "routing.http.xff_client_port.enabled": "false",
+        "routing.http.xff_header_processing.mode": "append",
+        "routing.http2.enabled": "true",
+        "waf.fail_open.enabled": "false",
+        "zonal_shift.config.enabled": "false",
+    }
+    original_lb_init = FakeLoadBalancer.__init__
+
+    def lb_init(self, *args, **kwargs):
+        original_lb_init(self, *args, **kwargs)
+        if self.type == "application":
+            self.attrs = {**alb_defaults, **self.attrs, "load_balancing.cross_zone.enabled": "true"}
+
+    FakeLoadBalancer.__init__ = lb_init
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
