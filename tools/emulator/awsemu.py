@@ -79,6 +79,9 @@ def _install_extensions() -> None:
     def origin_init(self, origin):
         original_origin_init(self, origin)
         self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+        # An S3 origin returns its S3OriginConfig (OriginAccessIdentity "" with OAC).
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = {"OriginAccessIdentity": self.s3_access_identity or ""}
 
     cf_models.Origin.__init__ = origin_init
 
