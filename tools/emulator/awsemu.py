@@ -12,11 +12,13 @@ that PID. Managed IAM policies are loaded (MOTO_IAM_LOAD_MANAGED_POLICIES=true).
 
 Extensions, each written to the AWS API reference:
 - autoscaling DisableMetricsCollection (moto 5.2 raises NotImplementedError);
+- autoscaling DescribeAutoScalingGroups returns tags ordered by key;
 - cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
 - rds DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
 - rds gp3 baseline IOPS and throughput in DescribeDBInstances;
 - elasticache CacheNodes, SecurityGroups and CacheSecurityGroups of a cache cluster;
 - elbv2 the default attributes of an Application Load Balancer;
+- ec2 CreateLaunchTemplate keeps the template's own tags out of its version data;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -67,6 +69,19 @@ def _install_extensions() -> None:
         self.autoscaling_backend.disable_metrics_collection(group_name, metrics)
         return EmptyResult()
 
+    # DescribeAutoScalingGroups returns a group's tags ordered by key, whatever the order
+    # they were created in (seen on AWS: terraform-provider-aws#13469); moto 5.2 keeps the
+    # creation order, so a module that compares lists in order sees a change every run.
+    original_describe_asgs = AutoScalingBackend.describe_auto_scaling_groups
+
+    def describe_auto_scaling_groups(self, *args, **kwargs):
+        groups = original_describe_asgs(self, *args, **kwargs)
+        for group in groups:
+            if isinstance(getattr(group, "tags", None), list):
+                group.tags.sort(key=lambda tag: tag.get("Key", tag.get("key", "")))
+        return groups
+
+    AutoScalingBackend.describe_auto_scaling_groups = describe_auto_scaling_groups
     FakeAutoScalingGroup.disable_metrics_collection = group_disable_metrics_collection
     AutoScalingBackend.disable_metrics_collection = backend_disable_metrics_collection
     AutoScalingResponse.disable_metrics_collection = response_disable_metrics_collection
@@ -178,6 +193,23 @@ def _install_extensions() -> None:
             self.attrs = {**alb_defaults, **self.attrs, "load_balancing.cross_zone.enabled": "true"}
 
     FakeLoadBalancer.__init__ = lb_init
+
+    # CreateLaunchTemplate's TagSpecifications tag the template itself; they are not part
+    # of LaunchTemplateData (EC2 API reference). moto 5.2 copies them into version 1's data,
+    # so version 1 never matches a later, identical version.
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
+
+    original_create_lt = LaunchTemplateBackend.create_launch_template
+
+    def create_launch_template(self, name, description, template_data, tag_spec):
+        specs = [s for s in template_data.get("TagSpecifications") or [] if s.get("ResourceType") != "launch-template"]
+        if specs:
+            template_data["TagSpecifications"] = specs
+        else:
+            template_data.pop("TagSpecifications", None)
+        return original_create_lt(self, name, description, template_data, tag_spec)
+
+    LaunchTemplateBackend.create_launch_template = create_launch_template
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
