@@ -19,6 +19,8 @@ Extensions, each written to the AWS API reference:
 - elasticache CacheNodes, SecurityGroups and CacheSecurityGroups of a cache cluster;
 - elbv2 the default attributes of an Application Load Balancer;
 - ec2 CreateLaunchTemplate keeps the template's own tags out of its version data;
+- elasticache DeleteCacheCluster completes (moto leaves the cluster "deleting" forever);
+- elasticache DeleteCacheSubnetGroup;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -210,6 +212,45 @@ def _install_extensions() -> None:
         return original_create_lt(self, name, description, template_data, tag_spec)
 
     LaunchTemplateBackend.create_launch_template = create_launch_template
+
+    # DeleteCacheCluster answers with the cluster in "deleting"; once deleted, describing it
+    # fails with CacheClusterNotFound. moto 5.2 keeps it "deleting" forever; the emulator
+    # completes deletions at once, as moto completes creations.
+    from moto.elasticache.models import ElastiCacheBackend
+
+    original_delete_cc = ElastiCacheBackend.delete_cache_cluster
+
+    def delete_cache_cluster(self, cache_cluster_id):
+        cluster = original_delete_cc(self, cache_cluster_id)
+        self.cache_clusters.pop(cache_cluster_id, None)
+        return cluster
+
+    ElastiCacheBackend.delete_cache_cluster = delete_cache_cluster
+
+    # DeleteCacheSubnetGroup (not in moto 5.2): CacheSubnetGroupNotFoundFault when missing,
+    # CacheSubnetGroupInUse while a cluster uses it (ElastiCache API reference).
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class CacheSubnetGroupInUse(ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+        def __init__(self, name):
+            super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+    def backend_delete_cache_subnet_group(self, name):
+        if name not in self.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(name)
+        if any(c.cache_subnet_group_name == name for c in self.cache_clusters.values()):
+            raise CacheSubnetGroupInUse(name)
+        del self.cache_subnet_groups[name]
+
+    def response_delete_cache_subnet_group(self):
+        self.elasticache_backend.delete_cache_subnet_group(self._get_param("CacheSubnetGroupName"))
+        return EmptyResult()
+
+    ElastiCacheBackend.delete_cache_subnet_group = backend_delete_cache_subnet_group
+    ElastiCacheResponse.delete_cache_subnet_group = response_delete_cache_subnet_group
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
 
