@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up everything the toolkit needs on a fresh Debian machine: a Python venv with the
+# pinned requirements (ansible 12.3.0 bundles the amazon.aws and community.aws collections).
+# Idempotent: re-runs only when the requirements change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+  echo "warning: ansible 12.3.0 is pinned for Python 3.11; found $("$PYTHON" --version 2>&1)" >&2
+fi
+if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then
+  echo "Installing python3-venv (needs root)..."
+  apt-get update -qq && apt-get install -y -qq python3-venv
+fi
+
+stamp=.venv/.requirements.sha256
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [[ -x .venv/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  exit 0
+fi
+echo "Creating the Python environment in .venv ..."
+"$PYTHON" -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -r requirements-dev.txt
+echo "$want" > "$stamp"
+echo "Python environment ready: $(.venv/bin/ansible --version | head -1)"

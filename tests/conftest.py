@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import Emulator, free_port  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """One emulator for the session, on a free port; tests reset it as they need."""
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
+    emu.start()
+    yield emu
+    emu.stop()

@@ -1,0 +1,96 @@
+"""Shared helpers of the test suite: the emulator, playbook runs and boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Emulator:
+    port: int
+    state_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _cli(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools/emulator/awsemu.py"), *args,
+             "--port", str(self.port), "--state-dir", str(self.state_dir)],
+            check=True, capture_output=True, text=True,
+        )
+
+    def start(self) -> None:
+        self._cli("start")
+
+    def stop(self) -> None:
+        self._cli("stop")
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset) and zero the call counters."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=30).read()
+        self.stats(reset=True)
+
+    def stats(self, reset: bool = False) -> dict:
+        request = urllib.request.Request(f"{self.url}/_emulator/stats", method="POST" if reset else "GET")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def client(self, service: str, region: str = "us-east-1"):
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=region,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+
+    @property
+    def recap(self) -> dict:
+        """Totals of the last PLAY RECAP line for localhost."""
+        lines = [line for line in self.output.splitlines() if line.startswith("localhost") and "ok=" in line]
+        assert lines, f"no PLAY RECAP in the output:\n{self.output[-3000:]}"
+        ok, changed, unreachable, failed = map(int, RECAP.search(lines[-1]).groups())
+        return {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}
+
+
+def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str = "local",
+                 extra: dict | None = None, timeout: int = 900) -> Run:
+    """Run a playbook against the emulator, as a user would, with the test's endpoint."""
+    emu_vars = {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}
+    command = [str(VENV_BIN / "ansible-playbook"), playbook, "-i", f"inventories/{inventory}",
+               "-e", json.dumps(emu_vars)]
+    if extra:
+        command += ["-e", json.dumps(extra)]
+    command += list(args)
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}")
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
+    output = proc.stdout + proc.stderr
+    output += f"\n# took {time.monotonic() - started:.1f}s\n"
+    return Run(proc.returncode, output)

@@ -1,0 +1,279 @@
+"""site.yml on the local environment: every property of the stack, idempotence, check
+mode and teardown, proven with boto3 against the emulator."""
+
+import json
+
+import pytest
+
+from helpers import run_playbook
+
+pytestmark = pytest.mark.integration
+STACK = "shop-local"
+
+
+@pytest.fixture(scope="module")
+def built(emulator):
+    emulator.reset()
+    run = run_playbook(emulator, "site.yml")
+    assert run.rc == 0, run.output[-5000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def ec2(emulator):
+    return emulator.client("ec2")
+
+
+@pytest.fixture(scope="module")
+def vpc(built, ec2):
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Stack", "Values": [STACK]}])["Vpcs"]
+    assert len(vpcs) == 1
+    return vpcs[0]
+
+
+def tier_subnets(ec2, vpc, tier):
+    return ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+                                         {"Name": "tag:Tier", "Values": [tier]}])["Subnets"]
+
+
+def test_outputs_are_printed(built):
+    for key in ("cloudfront_domain:", "alb_dns_name:", "rds_endpoint:", "static_bucket:", "asg_name:", "dashboard:"):
+        assert key in built.output
+    assert ".cloudfront.net" in built.output
+    assert ".elb.amazonaws.com" in built.output
+
+
+def test_vpc_has_dns_support(ec2, vpc):
+    assert vpc["CidrBlock"] == "10.10.0.0/16"
+    for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+        assert ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attribute)[key]["Value"] is True
+
+
+@pytest.mark.parametrize("tier, cidrs", [
+    ("public", {"10.10.0.0/19", "10.10.32.0/19"}),
+    ("app", {"10.10.64.0/19", "10.10.96.0/19"}),
+    ("db", {"10.10.128.0/19", "10.10.160.0/19"}),
+])
+def test_subnet_tiers_are_carved_per_az(ec2, vpc, tier, cidrs):
+    subnets = tier_subnets(ec2, vpc, tier)
+    assert {s["CidrBlock"] for s in subnets} == cidrs
+    assert {s["AvailabilityZone"] for s in subnets} == {"us-east-1a", "us-east-1b"}
+    assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
+
+
+def test_routes_per_tier(ec2, vpc):
+    igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
+    assert len(igws) == 1
+    nats = ec2.describe_nat_gateways(Filter=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]
+    live = [n for n in nats if n["State"] in ("pending", "available")]
+    assert len(live) == 1, "local runs one shared NAT Gateway"
+    assert live[0]["SubnetId"] in {s["SubnetId"] for s in tier_subnets(ec2, vpc, "public")}
+    assert live[0]["NatGatewayAddresses"][0]["AllocationId"].startswith("eipalloc-")
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+                                                {"Name": "tag:Stack", "Values": [STACK]}])["RouteTables"]
+
+    def default_route(tier):
+        routes = [r for t in tables if t["Tags"] and {"Key": "Tier", "Value": tier} in t["Tags"]
+                  for r in t["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        return routes
+
+    assert [r["GatewayId"] for r in default_route("public")] == [igws[0]["InternetGatewayId"]]
+    assert [r["NatGatewayId"] for r in default_route("app")] == [live[0]["NatGatewayId"]] * 2
+    assert default_route("db") == []
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    assert [e["ServiceName"] for e in endpoints] == ["com.amazonaws.us-east-1.s3"]
+    app_tables = {t["RouteTableId"] for t in tables if {"Key": "Tier", "Value": "app"} in t["Tags"]}
+    assert set(endpoints[0]["RouteTableIds"]) == app_tables
+
+
+def test_security_groups_are_chained_by_reference(ec2, vpc):
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "tag:Stack", "Values": [STACK]}])["SecurityGroups"]}
+    alb, web, db, cache = (groups[f"{STACK}-{n}"] for n in ("alb", "web", "db", "cache"))
+    assert sorted((p["FromPort"], r["CidrIp"]) for p in alb["IpPermissions"] for r in p["IpRanges"]) == [
+        (80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
+
+    def sources(group):
+        return [(p["FromPort"], p["ToPort"], [u["GroupId"] for u in p["UserIdGroupPairs"]], p["IpRanges"])
+                for p in group["IpPermissions"]]
+
+    assert sources(web) == [(80, 80, [alb["GroupId"]], [])]
+    assert sources(db) == [(3306, 3306, [web["GroupId"]], [])]
+    assert sources(cache) == [(6379, 6379, [web["GroupId"]], [])]
+
+
+def test_web_role_is_least_privilege(emulator, built):
+    iam = emulator.client("iam")
+    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=f"{STACK}-web")["AttachedPolicies"]}
+    assert attached == {"AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"}
+    policy = iam.get_role_policy(RoleName=f"{STACK}-web", PolicyName="stack-read")["PolicyDocument"]
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["ReadOwnSecret"].endswith(f":secret:{STACK}/*")
+    assert resources["ReadOwnParameters"].endswith(f":parameter/{STACK}/*")
+    assert resources["ReadReleases"] == f"arn:aws:s3:::{STACK}-static/releases/*"
+    assert all("*" != r for r in resources.values())
+    profiles = iam.list_instance_profiles_for_role(RoleName=f"{STACK}-web")["InstanceProfiles"]
+    assert [p["InstanceProfileName"] for p in profiles] == [f"{STACK}-web"]
+
+
+def test_database_properties(emulator, ec2, vpc, built):
+    rds = emulator.client("rds")
+    db = rds.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
+    assert db["Engine"] == "mysql" and db["EngineVersion"].startswith("8.")
+    assert db["StorageType"] == "gp3" and db["StorageEncrypted"] is True
+    assert db["PubliclyAccessible"] is False
+    assert db["MultiAZ"] is False  # local: single AZ; production asserts Multi-AZ
+    assert db["BackupRetentionPeriod"] == 1
+    assert db["PreferredBackupWindow"] == "02:00-02:30"
+    assert db["PreferredMaintenanceWindow"] == "sun:03:00-sun:04:00"
+    assert db["DeletionProtection"] is False
+    assert sorted(db["EnabledCloudwatchLogsExports"]) == ["error", "slowquery"]
+    assert db["DBSubnetGroup"]["DBSubnetGroupName"] == f"{STACK}-db"
+    db_subnets = {s["SubnetId"] for s in tier_subnets(ec2, vpc, "db")}
+    assert {s["SubnetIdentifier"] for s in db["DBSubnetGroup"]["Subnets"]} == db_subnets
+    sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{STACK}-db"]}])["SecurityGroups"][0]
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [sg["GroupId"]]
+    params = {p["ParameterName"]: p.get("ParameterValue") for p in
+              rds.describe_db_parameters(DBParameterGroupName=f"{STACK}-mysql")["Parameters"]}
+    assert params["character_set_server"] == "utf8mb4"
+    assert params["slow_query_log"] == "1"
+
+
+def test_master_password_only_in_secrets_manager(emulator, built):
+    secret = json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+    assert secret["username"] == "shop_admin"
+    assert len(secret["password"]) == 32
+    assert secret["host"].startswith(f"{STACK}-mysql.")
+    assert secret["password"] not in built.output, "the password leaked into the playbook output"
+
+
+def test_cache_and_messaging(emulator, built):
+    cluster = emulator.client("elasticache").describe_cache_clusters(
+        CacheClusterId=f"{STACK}-redis", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert cluster["Engine"] == "redis" and cluster["CacheSubnetGroupName"] == f"{STACK}-redis"
+    sqs = emulator.client("sqs")
+    url = sqs.get_queue_url(QueueName=f"{STACK}-orders")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(f":{STACK}-orders-dlq")
+    assert int(redrive["maxReceiveCount"]) == 5
+    sns = emulator.client("sns")
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{STACK}-order-events"))
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("sqs", attributes["QueueArn"])]
+
+
+def test_static_bucket_is_private_versioned_encrypted(emulator, built):
+    s3 = emulator.client("s3")
+    bucket = f"{STACK}-static"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    read = next(s for s in policy["Statement"] if s["Sid"] == "CloudFrontReadsStaticFiles")
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert read["Resource"] == f"arn:aws:s3:::{bucket}/static/*"
+    distribution = emulator.client("cloudfront").list_distributions()["DistributionList"]["Items"][0]
+    assert read["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution["ARN"]
+
+
+def test_cloudfront_serves_static_from_s3_through_oac(emulator, built):
+    cloudfront = emulator.client("cloudfront")
+    summary = cloudfront.list_distributions()["DistributionList"]["Items"][0]
+    config = cloudfront.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]["Items"]}
+    oacs = cloudfront.list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    oac = next(o for o in oacs if o["Name"] == f"{STACK}-static")
+    assert oac["SigningBehavior"] == "always" and oac["OriginAccessControlOriginType"] == "s3"
+    assert origins["s3-static"]["OriginAccessControlId"] == oac["Id"]
+    assert origins["s3-static"]["S3OriginConfig"]["OriginAccessIdentity"] == ""
+    assert origins["alb-dynamic"]["DomainName"].endswith(".elb.amazonaws.com")
+    default = config["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "alb-dynamic"
+    assert default["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https" and default["Compress"] is True
+    assert "POST" in default["AllowedMethods"]["Items"]
+    static = config["CacheBehaviors"]["Items"][0]
+    assert static["PathPattern"] == "/static/*" and static["TargetOriginId"] == "s3-static"
+    assert static["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CachingOptimized
+    assert static["ViewerProtocolPolicy"] == "redirect-to-https" and static["Compress"] is True
+
+
+def test_load_balancer_and_target_group(emulator, ec2, vpc, built):
+    elb = emulator.client("elbv2")
+    alb = elb.describe_load_balancers(Names=[STACK])["LoadBalancers"][0]
+    assert alb["Scheme"] == "internet-facing"
+    assert {a["SubnetId"] for a in alb["AvailabilityZones"]} == {s["SubnetId"] for s in tier_subnets(ec2, vpc, "public")}
+    attributes = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == "false"
+    listeners = elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    assert [(lst["Port"], lst["Protocol"]) for lst in listeners] == [(80, "HTTP")]  # no certificate locally
+    tg = elb.describe_target_groups(Names=[f"{STACK}-web"])["TargetGroups"][0]
+    assert tg["HealthCheckPath"] == "/health" and tg["Matcher"]["HttpCode"] == "200"
+    assert listeners[0]["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+
+
+def test_launch_template_and_auto_scaling_group(emulator, ec2, vpc, built):
+    version = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web", Versions=["$Latest"])[
+        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert version["MetadataOptions"]["HttpTokens"] == "required"
+    ebs = version["BlockDeviceMappings"][0]["Ebs"]
+    assert ebs["Encrypted"] is True and ebs["VolumeType"] == "gp3"
+    assert version["IamInstanceProfile"]["Arn"].endswith(f"instance-profile/{STACK}-web")
+    import base64
+    user_data = base64.b64decode(version["UserData"]).decode()
+    assert f"SHOP_SETTINGS_PATH=/{STACK}/app/" in user_data and "password" not in user_data.lower()
+    autoscaling = emulator.client("autoscaling")
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (1, 3, 1)
+    assert group["HealthCheckType"] == "ELB" and group["HealthCheckGracePeriod"] == 300
+    assert set(group["VPCZoneIdentifier"].split(",")) == {s["SubnetId"] for s in tier_subnets(ec2, vpc, "app")}
+    assert len(group["TargetGroupARNs"]) == 1 and "targetgroup/shop-local-web/" in group["TargetGroupARNs"][0]
+    policies = {p["PolicyName"]: p for p in autoscaling.describe_policies(AutoScalingGroupName=f"{STACK}-web")["ScalingPolicies"]}
+    cpu = policies[f"{STACK}-web-cpu"]
+    assert cpu["PolicyType"] == "TargetTrackingScaling" and cpu["EstimatedInstanceWarmup"] == 180
+    assert cpu["TargetTrackingConfiguration"]["TargetValue"] == 50.0
+    requests = policies[f"{STACK}-web-requests"]["TargetTrackingConfiguration"]
+    assert requests["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ALBRequestCountPerTarget"
+    assert requests["PredefinedMetricSpecification"]["ResourceLabel"].startswith(f"app/{STACK}/")
+
+
+def test_monitoring(emulator, built):
+    cloudwatch = emulator.client("cloudwatch")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=f"{STACK}-")["MetricAlarms"]}
+    assert set(alarms) == {f"{STACK}-{n}" for n in ("target-5xx", "elb-5xx", "response-time-p95", "unhealthy-hosts",
+                                                   "db-cpu", "db-free-storage", "db-connections", "asg-at-max")}
+    assert alarms[f"{STACK}-asg-at-max"]["Threshold"] == 3.0
+    assert alarms[f"{STACK}-response-time-p95"]["ExtendedStatistic"] == "p95"
+    assert all(a["AlarmActions"] and a["AlarmActions"][0].endswith(f":{STACK}-alerts") for a in alarms.values())
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=STACK)["DashboardBody"])
+    assert len(body["widgets"]) == 7
+    logs = emulator.client("logs")
+    groups = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups(logGroupNamePrefix=f"/{STACK}/")["logGroups"]}
+    assert groups and set(groups.values()) == {7}
+
+
+def test_second_run_changes_nothing(emulator, built):
+    run = run_playbook(emulator, "site.yml")
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] == 0, run.output[-8000:]
+
+
+def test_check_mode_on_the_converged_stack_reports_no_change(emulator, built):
+    run = run_playbook(emulator, "site.yml", "--check", "--diff")
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] == 0, run.output[-8000:]
+
+
+def test_destroy_leaves_nothing_billable(emulator, built):
+    run = run_playbook(emulator, "playbooks/destroy.yml")
+    assert run.rc == 0, run.output[-5000:]
+    from billable import billable_resources
+    assert billable_resources(emulator, "us-east-1") == {}
+    snapshots = emulator.client("rds").describe_db_snapshots(DBInstanceIdentifier=f"{STACK}-mysql")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots] == [True]
