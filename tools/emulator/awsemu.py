@@ -15,6 +15,7 @@ Extensions, each written to the AWS API reference:
 - autoscaling DescribeAutoScalingGroups returns tags ordered by key;
 - cloudfront Origin.OriginAccessControlId (moto 5.2 drops it from the origin config);
 - rds DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
+- rds engine-default parameters in a new MySQL 8 DB parameter group;
 - rds gp3 baseline IOPS and throughput in DescribeDBInstances;
 - elasticache CacheNodes, SecurityGroups and CacheSecurityGroups of a cache cluster;
 - elbv2 the default attributes of an Application Load Balancer;
@@ -122,6 +123,33 @@ def _install_extensions() -> None:
         return found
 
     RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+    # A new DB parameter group holds its family's engine-default parameters (Source
+    # "engine-default", IsModifiable), which DescribeDBParameters lists and
+    # ModifyDBParameterGroup changes. moto 5.2 starts it empty, so modules that check a
+    # parameter exists before setting it never set it. MySQL 8 families get the subset in
+    # mysql8_parameters.json.
+    from moto.rds.models import DBParameterGroup
+
+    defaults_file = Path(__file__).with_name("mysql8_parameters.json")
+    mysql8_defaults = json.loads(defaults_file.read_text())["parameters"]
+    original_pg_init = DBParameterGroup.__init__
+
+    def pg_init(self, *args, **kwargs):
+        original_pg_init(self, *args, **kwargs)
+        if (self.family or "").startswith("mysql8"):
+            for parameter in mysql8_defaults:
+                self.parameters[parameter["ParameterName"]] = dict(
+                    parameter, Source="engine-default", IsModifiable=True
+                )
+
+    DBParameterGroup.__init__ = pg_init
+
+    def pg_update_parameters(self, new_parameters):
+        for new_parameter in new_parameters:
+            self.parameters[new_parameter["ParameterName"]].update(new_parameter, Source="user")
+
+    DBParameterGroup.update_parameters = pg_update_parameters
 
     # gp3 storage always has a baseline: for MySQL under 400 GiB 3,000 IOPS and 125 MiBps,
     # from 400 GiB 12,000 IOPS and 500 MiBps (RDS User Guide, "gp3 storage"). AWS returns
