@@ -51,7 +51,7 @@ def subnet_plan(vpc_cidr, azs, tiers=("public", "app", "db"), newbits=None):
         )
     blocks = list(vpc.subnets(prefixlen_diff=2))
     plan = {}
-    for tier, block in zip(tiers, blocks):
+    for tier, block in zip(tiers, blocks, strict=False):
         subnets = block.subnets(new_prefix=vpc.prefixlen + newbits)
         plan[tier] = [{"az": az, "cidr": str(next(subnets))} for az in azs]
     return plan
@@ -93,7 +93,7 @@ def explicit_subnet_plan(subnets, azs):
     for tier, cidrs in subnets.items():
         if len(cidrs) != len(azs):
             raise AnsibleFilterError(f"subnets.{tier}: {len(cidrs)} CIDRs for {len(azs)} AZs")
-        plan[tier] = [{"az": az, "cidr": str(cidr)} for az, cidr in zip(azs, cidrs)]
+        plan[tier] = [{"az": az, "cidr": str(cidr)} for az, cidr in zip(azs, cidrs, strict=False)]
     return plan
 
 

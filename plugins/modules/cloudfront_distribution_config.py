@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
@@ -129,7 +128,7 @@ def differences(desired, current, path=""):
         if not isinstance(current, list) or len(desired) != len(current):
             return [path]
         found = []
-        for index, (want, have) in enumerate(zip(desired, current)):
+        for index, (want, have) in enumerate(zip(desired, current, strict=False)):
             found.extend(differences(want, have, f"{path}[{index}]"))
         return found
     if desired != current:
@@ -293,7 +292,8 @@ class DistributionManager:
 def summary(distribution, tags):
     if not distribution:
         return {}
-    result = camel_dict_to_snake_dict({k: v for k, v in distribution.items() if k not in ("DistributionConfig", "ActiveTrustedSigners", "ActiveTrustedKeyGroups")})
+    skipped = ("DistributionConfig", "ActiveTrustedSigners", "ActiveTrustedKeyGroups")
+    result = camel_dict_to_snake_dict({k: v for k, v in distribution.items() if k not in skipped})
     result["tags"] = tags or {}
     return result
 

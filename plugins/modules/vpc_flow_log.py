@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
@@ -91,9 +90,12 @@ flow_log:
 """
 
 try:
-    import botocore
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+
+    AWS_ERRORS = (ClientError, BotoCoreError)
 except ImportError:
-    pass  # handled by AnsibleAWSModule
+    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -170,7 +172,7 @@ class FlowLogManager:
     def find(self, resource_id, log_group_name):
         try:
             found = describe_flow_logs(self.client, resource_id, log_group_name)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="Could not describe the flow logs")
         return found[0] if found else None
 
@@ -196,7 +198,7 @@ class FlowLogManager:
                 if not self.module.check_mode:
                     try:
                         update_tags(self.client, current["FlowLogId"], to_set, to_unset)
-                    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    except AWS_ERRORS as e:
                         self.module.fail_json_aws(e, msg="Could not update the flow log's tags")
             after = dict(current)
             tags = dict(current_tags)
@@ -223,7 +225,7 @@ class FlowLogManager:
                 self.client, p["resource_id"], p["traffic_type"], p["log_group_name"],
                 p["deliver_logs_permission_arn"], p["max_aggregation_interval"], desired_tags,
             )
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="Could not create the flow log")
         except RuntimeError as e:
             self.module.fail_json(msg=f"Could not create the flow log: {e}")
@@ -239,7 +241,7 @@ class FlowLogManager:
                 delete_flow_log(self.client, current["FlowLogId"])
             except is_boto3_error_code("InvalidFlowLogId.NotFound"):
                 pass
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws(e, msg="Could not delete the flow log")
         return current, None
 

@@ -29,6 +29,7 @@ Extensions, each written to the AWS API reference:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -410,10 +411,8 @@ def stop(state_dir: Path) -> int:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while _pid_alive(pid) and time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(0.1)
         if _pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
