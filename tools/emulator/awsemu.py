@@ -22,6 +22,7 @@ Extensions, each written to the AWS API reference:
 - ec2 CreateLaunchTemplate keeps the template's own tags out of its version data;
 - elasticache DeleteCacheCluster completes (moto leaves the cluster "deleting" forever);
 - elasticache DeleteCacheSubnetGroup;
+- cloudfront DistributionSummary fields from the distribution's config;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
@@ -103,6 +104,16 @@ def _install_extensions() -> None:
             self.s3_origin_config = {"OriginAccessIdentity": self.s3_access_identity or ""}
 
     cf_models.Origin.__init__ = origin_init
+
+    # ListDistributions: a DistributionSummary carries the distribution's Aliases, Origins,
+    # behaviours, Comment, PriceClass... (CloudFront API reference, DistributionSummary);
+    # moto 5.2 leaves out those it keeps on the config. Fall back to the config for them.
+    def distribution_getattr(self, name):
+        if name.startswith("__") or name == "distribution_config":
+            raise AttributeError(name)
+        return getattr(self.distribution_config, name)
+
+    cf_models.Distribution.__getattr__ = distribution_getattr
 
     # DescribeTags resource-type values, as the EC2 API reference lists them: NAT Gateways
     # are "natgateway" and Elastic IPs "elastic-ip" (moto 5.2 answers "nat-gateway" and

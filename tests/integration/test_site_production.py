@@ -1,0 +1,77 @@
+"""The production inventory converges on the emulator too, with its stricter settings,
+and is destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
+
+import pytest
+
+from billable import billable_resources
+from helpers import run_playbook
+
+pytestmark = pytest.mark.integration
+STACK = "shop-production"
+REGION = "eu-west-1"
+
+
+def publish_baked_ami(emulator):
+    """Stand in for bake_ami.yml: publish an AMI ID where the compute role reads it."""
+    ssm = emulator.client("ssm", REGION)
+    ami = ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")["Parameter"]["Value"]
+    ssm.put_parameter(Name=f"/{STACK}/web/ami-id", Value=ami, Type="String", Overwrite=True)
+    return ami
+
+
+def test_production_converges_and_is_destroyed_only_when_confirmed(emulator):
+    emulator.reset()
+    ami = publish_baked_ami(emulator)
+    run = run_playbook(emulator, "site.yml", inventory="production")
+    assert run.rc == 0, run.output[-5000:]
+
+    ec2 = emulator.client("ec2", REGION)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Stack", "Values": [STACK]}])["Vpcs"][0]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    assert {s["AvailabilityZone"] for s in subnets} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert len(subnets) == 9
+    nats = [n for n in ec2.describe_nat_gateways(Filter=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]
+            if n["State"] == "available"]
+    public_by_az = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets if {"Key": "Tier", "Value": "public"} in s["Tags"]}
+    assert sorted(public_by_az[n["SubnetId"]] for n in nats) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+    assert [(f["TrafficType"], f["LogGroupName"]) for f in flow_logs] == [("ALL", f"/vpc/{STACK}/flow-logs")]
+
+    db = emulator.client("rds", REGION).describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
+    assert db["MultiAZ"] is True and db["DeletionProtection"] is True
+    assert db["DBInstanceClass"] == "db.r6g.large" and db["BackupRetentionPeriod"] == 14
+    assert db["MaxAllocatedStorage"] == 1000
+    elb = emulator.client("elbv2", REGION)
+    alb = elb.describe_load_balancers(Names=[STACK])["LoadBalancers"][0]
+    attributes = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attributes["deletion_protection.enabled"] == "true"
+    group = emulator.client("autoscaling", REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["MaxSize"]) == (3, 30)
+    lt = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web", Versions=["$Latest"])["LaunchTemplateVersions"][0]
+    assert lt["LaunchTemplateData"]["ImageId"] == ami
+
+    again = run_playbook(emulator, "site.yml", inventory="production")
+    assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
+
+    refused = run_playbook(emulator, "playbooks/destroy.yml", inventory="production")
+    assert refused.rc != 0 and "destroy_confirm" in refused.output
+    assert emulator.client("rds", REGION).describe_db_instances()["DBInstances"], "a refused destroy touched the database"
+
+    destroyed = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", extra={"destroy_confirm": STACK})
+    assert destroyed.rc == 0, destroyed.output[-5000:]
+    assert billable_resources(emulator, REGION) == {}
+    snapshots = emulator.client("rds", REGION).describe_db_snapshots()["DBSnapshots"]
+    assert any(s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots)
+
+
+def test_check_mode_on_an_empty_account_creates_nothing(emulator):
+    emulator.reset()
+    run = run_playbook(emulator, "site.yml", "--check", "--diff")
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] > 0, "check mode should report what it would create"
+    assert billable_resources(emulator, "us-east-1") == {}
+    ec2 = emulator.client("ec2")
+    assert ec2.describe_vpcs(Filters=[{"Name": "tag:Stack", "Values": ["shop-local"]}])["Vpcs"] == []
+    assert emulator.client("iam").list_roles()["Roles"] == []
+    assert emulator.client("secretsmanager").list_secrets()["SecretList"] == []
