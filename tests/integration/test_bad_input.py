@@ -1,7 +1,6 @@
 """Bad input is refused before any AWS call, with a message naming the variable."""
 
 import pytest
-
 from helpers import run_playbook
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,6 @@
 and is destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
 
 import pytest
-
 from billable import billable_resources
 from helpers import run_playbook
 
