@@ -9,5 +9,6 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== yamllint"; yamllint -s .
 echo "== ansible-lint"; ansible-lint --offline
 echo "== ruff"; ruff check .
+echo "== role READMEs"; python scripts/role_docs.py --check
 echo "== pytest"; pytest "$@"
 echo "== molecule"; molecule test -s aws_stack

@@ -1,0 +1,102 @@
+"""Write each role's README from its meta/argument_specs.yml (so the two never disagree).
+
+Usage: python scripts/role_docs.py          # rewrite roles/*/README.md
+       python scripts/role_docs.py --check  # fail when a README is out of date
+"""
+
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ROLES = {
+    "network": ("VPC with DNS support over 2-3 AZs; public, app and DB subnet tiers carved from the VPC CIDR "
+                "(or given); Internet Gateway; NAT Gateways per AZ or shared, with their EIPs; route tables per tier; "
+                "S3 gateway endpoint; optional VPC flow logs.",
+                "ec2:*Vpc*, ec2:*Subnet*, ec2:*InternetGateway*, ec2:*NatGateway*, ec2:AllocateAddress, ec2:ReleaseAddress, "
+                "ec2:*RouteTable*, ec2:*Route, ec2:*VpcEndpoint*, ec2:*FlowLogs, ec2:CreateTags, ec2:DeleteTags, ec2:Describe*, "
+                "logs:*LogGroup*, logs:PutRetentionPolicy, iam:*Role*, iam:PassRole (flow logs)"),
+    "security": ("Security groups chained by reference (ALB <- internet, web <- ALB, DB and cache <- web) and the "
+                 "web instances' least-privilege IAM role and instance profile.",
+                 "ec2:*SecurityGroup*, ec2:Describe*, iam:*Role*, iam:*RolePolicy, iam:*InstanceProfile*, "
+                 "iam:AttachRolePolicy, iam:DetachRolePolicy, sts:GetCallerIdentity"),
+    "database": ("RDS for MySQL 8.4: subnet group, parameter group (utf8mb4, slow query log), Multi-AZ, gp3, "
+                 "encryption, backups and windows, deletion protection, log exports. The master password is generated "
+                 "once and kept only in Secrets Manager.",
+                 "rds:*DBInstance*, rds:*DBSubnetGroup*, rds:*DBParameterGroup*, rds:ModifyDBParameterGroup, "
+                 "rds:DescribeDBParameters, rds:AddTagsToResource, rds:ListTagsForResource, rds:CreateDBSnapshot, "
+                 "secretsmanager:CreateSecret, secretsmanager:PutSecretValue, secretsmanager:GetSecretValue, "
+                 "secretsmanager:DescribeSecret, secretsmanager:TagResource, secretsmanager:DeleteSecret"),
+    "cache": ("Optional ElastiCache Redis node for PHP sessions, in the private data tier, reached only from the web group.",
+              "elasticache:*CacheCluster*, elasticache:*CacheSubnetGroup*, ec2:Describe*"),
+    "messaging": ("Optional SQS order queue with a dead-letter queue, subscribed to an SNS topic of order events.",
+                  "sqs:*Queue*, sqs:SetQueueAttributes, sqs:TagQueue, sns:*Topic*, sns:Subscribe, sns:Unsubscribe, "
+                  "sns:ListSubscriptionsByTopic, sns:TagResource"),
+    "loadbalancer": ("Application Load Balancer in the public subnets, web target group with a /health check, "
+                     "HTTP->HTTPS redirect and a TLS 1.3 policy when a certificate is given, invalid header dropping, "
+                     "deletion protection per environment.",
+                     "elasticloadbalancing:*, ec2:Describe*"),
+    "cdn": ("Private static bucket (public access blocked, versioned, encrypted, old versions expired) behind "
+            "CloudFront with Origin Access Control; the ALB as the dynamic origin; /static/* cached with the managed "
+            "CachingOptimized policy, the rest not cached; HTTPS redirect, compression; bucket policy for that "
+            "distribution only.",
+            "s3:CreateBucket, s3:Put*/Get* bucket settings, s3:DeleteBucket, s3:ListBucket*, cloudfront:*Distribution*, "
+            "cloudfront:*OriginAccessControl*, cloudfront:TagResource, cloudfront:UntagResource, cloudfront:ListTagsForResource, "
+            "elasticloadbalancing:DescribeLoadBalancers"),
+    "compute": ("Launch template (AMI from a variable or SSM, IMDSv2 only, encrypted gp3, instance profile, user data) "
+                "and the Auto Scaling group over the app subnets with ELB health checks and target tracking on CPU and "
+                "requests per target; publishes the settings the instances read at boot.",
+                "ec2:*LaunchTemplate*, ec2:Describe*, ec2:RunInstances, iam:PassRole, autoscaling:*, ssm:GetParameter*, "
+                "ssm:PutParameter, ssm:DeleteParameter, ssm:AddTagsToResource, elasticloadbalancing:Describe*"),
+    "monitoring": ("SNS alert topic with email subscriptions; alarms on ALB and target 5xx, p95 response time, unhealthy "
+                   "hosts, RDS CPU, free storage and connections, and the fleet at its maximum; a dashboard; log groups "
+                   "with retention.",
+                   "cloudwatch:PutMetricAlarm, cloudwatch:DescribeAlarms, cloudwatch:DeleteAlarms, cloudwatch:*Dashboard*, "
+                   "logs:*LogGroup*, logs:PutRetentionPolicy, sns:*Topic*, sns:Subscribe, elasticloadbalancing:Describe*, "
+                   "autoscaling:DescribeAutoScalingGroups"),
+}
+
+
+def render(role, purpose, iam):
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta/argument_specs.yml").read_text())["argument_specs"]
+    options = specs["main"]["options"]
+    lines = [f"# Role `{role}`", "", purpose, "",
+             "Generated from `meta/argument_specs.yml` by `scripts/role_docs.py`; defaults with comments are in "
+             "`defaults/main.yml`.", "",
+             "## IAM actions it needs", "", iam, "", "## Variables", "",
+             "| Variable | Type | Default | Description |", "|---|---|---|---|"]
+    for name, spec in options.items():
+        default = spec.get("default", "required" if spec.get("required") else "")
+        kind = spec.get("type", "str") + (f" of {spec['elements']}" if spec.get("elements") else "")
+        if spec.get("choices"):
+            kind += " (" + ", ".join(map(str, spec["choices"])) + ")"
+        description = spec.get("description", "")
+        description = " ".join(description) if isinstance(description, list) else description
+        lines.append(f"| `{name}` | {kind} | `{default}` | {description} |".replace("``", ""))
+    entry_points = [f"`{name}` ({spec['short_description']})" for name, spec in specs.items() if name not in ("main", "validate")]
+    lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
+              "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
+              "", "## Example", "", "```yaml", f"- name: Build the {role} part", "  hosts: localhost", "  gather_facts: false",
+              "  vars_files: [playbooks/vars/stack.yml]", "  roles:", f"    - role: {role}", "```", "",
+              "## Tags", "", f"In `site.yml` and `playbooks/destroy.yml` this role runs under the tag `role::{role}`.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    stale = []
+    for role, (purpose, iam) in ROLES.items():
+        path = ROOT / "roles" / role / "README.md"
+        text = render(role, purpose, iam)
+        if "--check" in sys.argv:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path.relative_to(ROOT)))
+        else:
+            path.write_text(text)
+    if stale:
+        sys.exit("out of date (run python scripts/role_docs.py): " + ", ".join(stale))
+
+
+if __name__ == "__main__":
+    main()
