@@ -8,6 +8,7 @@ import argparse
 import re
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -37,7 +38,7 @@ def main():
     parser.add_argument("--inventory", default="local")
     parser.add_argument("--runs", type=int, default=1, help="repeat each measurement and report the median")
     args = parser.parse_args()
-    emulator = Emulator(port=free_port(), state_dir=Path("/tmp") / f"awsemu-bench-{free_port()}")
+    emulator = Emulator(port=free_port(), state_dir=Path(tempfile.mkdtemp(prefix="awsemu-bench-")))
     emulator.start()
     try:
         results = {"first build": [], "no-op re-run": []}

@@ -24,4 +24,4 @@ echo "Creating the Python environment in .venv ..."
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -r requirements-dev.txt
 echo "$want" > "$stamp"
-echo "Python environment ready: $(.venv/bin/ansible --version | head -1)"
+echo "Python environment ready: $(.venv/bin/python -c 'import ansible.release as r; print("ansible-core", r.__version__)')"
