@@ -276,3 +276,4 @@ def test_destroy_leaves_nothing_billable(emulator, built):
     assert billable_resources(emulator, "us-east-1") == {}
     snapshots = emulator.client("rds").describe_db_snapshots(DBInstanceIdentifier=f"{STACK}-mysql")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots] == [True]
+
