@@ -56,6 +56,23 @@ ROLES = {
                    "cloudwatch:PutMetricAlarm, cloudwatch:DescribeAlarms, cloudwatch:DeleteAlarms, cloudwatch:*Dashboard*, "
                    "logs:*LogGroup*, logs:PutRetentionPolicy, sns:*Topic*, sns:Subscribe, elasticloadbalancing:Describe*, "
                    "autoscaling:DescribeAutoScalingGroups"),
+    "webstack": ("Host configuration of the web AMI (Debian 12): nginx (real client IP from the ALB's X-Forwarded-For, "
+                 "JSON logs, /health) in front of PHP-FPM sized at boot from the instance's memory; the release "
+                 "unpacked under releases/ with an atomic `current` switch; shop-configure, the boot-time unit that "
+                 "reads the settings from SSM and the DB credentials from Secrets Manager; CloudWatch and SSM agents; "
+                 "Amazon Time Sync; unattended security updates; SSH off or hardened; and a `cleanup` entry point run "
+                 "just before the image is taken.",
+                 "None at bake time except s3:GetObject on the release when `webstack_release_source: s3`. At boot, "
+                 "through the instance role (security role): ssm:GetParametersByPath on /<stack>/app/*, "
+                 "secretsmanager:GetSecretValue on the stack's DB secret, the CloudWatch agent's and SSM core's actions."),
+}
+
+# Roles that configure hosts rather than AWS: their own example and tags.
+HOST_EXAMPLES = {
+    "webstack": ["- name: Configure the web stack", "  hosts: builder", "  become: true", "  roles:",
+                 "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
+                 "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",
+                 "        webstack_trusted_proxy_cidrs: [10.20.0.0/16]"],
 }
 
 
@@ -76,6 +93,12 @@ def render(role, purpose, iam):
         description = " ".join(description) if isinstance(description, list) else description
         lines.append(f"| `{name}` | {kind} | `{default}` | {description} |".replace("``", ""))
     entry_points = [f"`{name}` ({spec['short_description']})" for name, spec in specs.items() if name not in ("main", "validate")]
+    if role in HOST_EXAMPLES:
+        lines += ["", "## Entry points", "", "`main` configures the host; `validate` checks the settings only"
+                  + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
+                  "", "## Example", "", "```yaml", *HOST_EXAMPLES[role], "```", "",
+                  "## Tags", "", f"In `playbooks/bake_ami.yml` this role runs under the tag `role::{role}`.", ""]
+        return "\n".join(lines)
     lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
               "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
               "", "## Example", "", "```yaml", f"- name: Build the {role} part", "  hosts: localhost", "  gather_facts: false",

@@ -353,6 +353,8 @@ def serve(port: int) -> None:
     app = CallCounter(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    # A daemon outlives the terminal or the task that started it: a hang-up is not a stop.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     print(f"AWS emulator listening on http://{HOST}:{port}", flush=True)
     server.serve_forever()
 
@@ -393,7 +395,7 @@ def start(port: int, state_dir: Path) -> int:
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
         [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     pidfile.write_text(str(proc.pid))
     deadline = time.monotonic() + 60
@@ -403,8 +405,10 @@ def start(port: int, state_dir: Path) -> int:
             pidfile.unlink(missing_ok=True)
             return 1
         if _answers(port):
-            print(f"AWS emulator started (pid {proc.pid}) on {_url(port, '')}")
-            return 0
+            time.sleep(0.5)  # still there a moment later: not a process that answered and died
+            if proc.poll() is None and _answers(port):
+                print(f"AWS emulator started (pid {proc.pid}) on {_url(port, '')}")
+                return 0
         time.sleep(0.2)
     proc.terminate()
     pidfile.unlink(missing_ok=True)
