@@ -65,10 +65,25 @@ ROLES = {
                  "None at bake time except s3:GetObject on the release when `webstack_release_source: s3`. At boot, "
                  "through the instance role (security role): ssm:GetParametersByPath on /<stack>/app/*, "
                  "secretsmanager:GetSecretValue on the stack's DB secret, the CloudWatch agent's and SSM core's actions."),
+    "web_image": ("The web AMI's life: finds the base image (Debian's official one, or the local base container's "
+                  "stand-in), bakes only when the inputs changed (the webstack role, the release, the base image, the "
+                  "webstack_* settings), launches the builder, takes the image tagged with version, commit, date and "
+                  "inputs digest, terminates the builder whatever happens, publishes the AMI ID to SSM and deregisters "
+                  "the images (and snapshots) beyond the newest N. Locally the builder is a podman container and the "
+                  "container image is tagged with the emulated AMI ID.",
+                  "ec2:DescribeImages, ec2:CreateImage, ec2:RegisterImage, ec2:DeregisterImage, ec2:DeleteSnapshot, "
+                  "ec2:RunInstances, ec2:TerminateInstances, ec2:DescribeInstances, ec2:CreateTags, "
+                  "ec2:DescribeSubnets, iam:PassRole (the builder's profile), ssm:PutParameter, ssm:GetParameter, "
+                  "ssm:DeleteParameter, ssm:AddTagsToResource, ssm:StartSession and s3 on the transfer bucket (ec2 builder)"),
 }
 
-# Roles that configure hosts rather than AWS: their own example and tags.
+# Roles run by their own playbooks: their own example and tags.
 HOST_EXAMPLES = {
+    "web_image": ["# playbooks/bake_ami.yml: three plays around the builder", "- name: Prepare the bake and launch the builder",
+                  "  hosts: localhost", "  vars_files: [vars/stack.yml]", "  tasks:",
+                  "    - ansible.builtin.include_role: {name: web_image}", "# ... the builder play applies webstack ...",
+                  "- name: Take the image", "  hosts: localhost", "  vars_files: [vars/stack.yml]", "  tasks:",
+                  "    - ansible.builtin.include_role: {name: web_image, tasks_from: finish}"],
     "webstack": ["- name: Configure the web stack", "  hosts: builder", "  become: true", "  roles:",
                  "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
                  "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",
@@ -94,7 +109,8 @@ def render(role, purpose, iam):
         lines.append(f"| `{name}` | {kind} | `{default}` | {description} |".replace("``", ""))
     entry_points = [f"`{name}` ({spec['short_description']})" for name, spec in specs.items() if name not in ("main", "validate")]
     if role in HOST_EXAMPLES:
-        lines += ["", "## Entry points", "", "`main` configures the host; `validate` checks the settings only"
+        lines += ["", "## Entry points", "", "`main` " + ("prepares a bake and launches the builder, or removes the images"
+                  if role == "web_image" else "configures the host") + "; `validate` checks the settings only"
                   + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
                   "", "## Example", "", "```yaml", *HOST_EXAMPLES[role], "```", "",
                   "## Tags", "", f"In `playbooks/bake_ami.yml` this role runs under the tag `role::{role}`.", ""]

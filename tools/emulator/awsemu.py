@@ -24,6 +24,7 @@ Extensions, each written to the AWS API reference:
 - elasticache DeleteCacheSubnetGroup;
 - cloudfront DistributionSummary fields from the distribution's config;
 - ec2 DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto 5.2 misnames them);
+- ec2 CreateImage tags the new snapshots too (moto 5.2 raises NotImplementedError);
 - /_emulator/stats: every AWS API request counted by service and action, for benchmarks.
 """
 
@@ -293,6 +294,24 @@ def _install_extensions() -> None:
     ElastiCacheResponse.delete_cache_subnet_group = response_delete_cache_subnet_group
 
     ec2_utils.EC2_PREFIX_TO_RESOURCE.update({"nat": "natgateway", "eipalloc": "elastic-ip", "fl": "vpc-flow-log"})
+
+    # CreateImage TagSpecifications: "The tags to apply to the AMI and snapshots on
+    # creation ... ResourceType: image or snapshot" (EC2 API reference, CreateImage); moto
+    # 5.2 raises NotImplementedError on the snapshot ones (amazon.aws.ec2_ami sends both).
+    from moto.ec2.models import EC2Backend
+
+    original_create_image = EC2Backend.create_image
+
+    def create_image(self, instance_id, name, description, tag_specifications):
+        snapshot_tags = [tag for spec in tag_specifications if spec.get("ResourceType") == "snapshot"
+                         for tag in spec.get("Tags", [])]
+        image_specs = [spec for spec in tag_specifications if spec.get("ResourceType") != "snapshot"]
+        ami = original_create_image(self, instance_id, name, description, tag_specifications=image_specs)
+        for tag in snapshot_tags:
+            ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
+        return ami
+
+    EC2Backend.create_image = create_image
 
 
 # --------------------------------------------------------------------------- call counting
