@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Everything CI runs: set-up, lint (yamllint, ansible-lint production profile, ruff),
-# unit tests, integration tests against the local AWS emulator, and the Molecule scenario.
+# Everything CI runs: set-up (venv, podman, the base container image), lint (yamllint,
+# ansible-lint production profile, ruff), unit tests, integration tests against the local
+# AWS emulator (the bake included), and the Molecule scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/containers.sh
 export PATH="$PWD/.venv/bin:$PATH"
+export CONTAINERS_CONF="$PWD/tools/podman/containers.conf"
 
 echo "== yamllint"; yamllint -s .
 echo "== ansible-lint"; ansible-lint --offline
 echo "== ruff"; ruff check .
 echo "== role READMEs"; python scripts/role_docs.py --check
 echo "== pytest"; pytest "$@"
-echo "== molecule"; molecule test -s aws_stack
+echo "== molecule aws_stack"; molecule test -s aws_stack
+echo "== molecule webstack"; molecule test -s webstack
