@@ -1,0 +1,111 @@
+"""shop-configure's pure parts: what it reads, how it sizes the pool, what it renders."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def sc(plugin):
+    return plugin("roles/webstack/files/shop_configure.py")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SHOP_STACK=shop-prod\nSHOP_REGION=eu-west-1\n", {"SHOP_STACK": "shop-prod", "SHOP_REGION": "eu-west-1"}),
+    ("# comment\n\n; other\nA='quoted value'\nB=\"x=y\"\n", {"A": "quoted value", "B": "x=y"}),
+    ("  KEY = value  \n", {"KEY": "value"}),
+])
+def test_parse_env_file(sc, text, expected):
+    assert sc.parse_env_file(text) == expected
+
+
+@pytest.mark.parametrize("text", ["no equals sign", "1BAD=x", "=value"])
+def test_parse_env_file_names_the_bad_line(sc, text):
+    with pytest.raises(sc.ConfigureError, match="line 1"):
+        sc.parse_env_file(text)
+
+
+@pytest.mark.parametrize("memory, reserved, child, children, start, max_spare", [
+    (1024, 384, 64, 10, 2, 5),        # 1 GiB (t3.micro)
+    (2048, 384, 64, 26, 6, 13),       # 2 GiB (t3.small)
+    (8192, 384, 64, 122, 30, 61),     # 8 GiB (c6i.xlarge)
+    (512, 384, 64, 2, 1, 2),          # 0.5 GiB: the floor of two children
+    (300, 384, 64, 2, 1, 2),          # less than the reserve: still two
+])
+def test_fpm_sizing(sc, memory, reserved, child, children, start, max_spare):
+    sizing = sc.fpm_sizing(memory, reserved, child)
+    assert sizing["SHOP_FPM_MAX_CHILDREN"] == children
+    assert sizing["SHOP_FPM_START_SERVERS"] == sizing["SHOP_FPM_MIN_SPARE_SERVERS"] == start
+    assert sizing["SHOP_FPM_MAX_SPARE_SERVERS"] == max_spare
+    assert sizing["SHOP_FPM_MIN_SPARE_SERVERS"] < sizing["SHOP_FPM_MAX_SPARE_SERVERS"] <= children
+
+
+def test_mem_total(sc):
+    assert sc.mem_total_mb("MemTotal:        2014572 kB\nMemFree: 1 kB\n") == 1967
+    with pytest.raises(sc.ConfigureError):
+        sc.mem_total_mb("MemFree: 1 kB\n")
+
+
+@pytest.mark.parametrize("texts, expected", [
+    (["1073741824\n"], 1024),                    # cgroup v1 or v2 limit of 1 GiB
+    (["max\n"], None),                           # cgroup v2: no limit
+    (["9223372036854771712\n"], None),           # cgroup v1: no limit
+    (["max\n", "536870912\n"], 512),
+    ([], None),
+])
+def test_cgroup_limit(sc, texts, expected):
+    assert sc.cgroup_limit_mb(texts) == expected
+
+
+def test_settings_from_parameters_keep_leaf_names(sc):
+    parameters = [{"Name": "/shop-prod/app/db-secret-name", "Value": "shop-prod/db"},
+                  {"Name": "/shop-prod/app/feature/search", "Value": "on"},
+                  {"Name": "/shop-prod/web/ami-id", "Value": "ami-1"}]
+    assert sc.settings_from_parameters(parameters, "/shop-prod/app") == {
+        "db-secret-name": "shop-prod/db", "feature/search": "on"}
+
+
+SECRET = {"engine": "mysql", "username": "admin", "password": "p4ss", "host": "db.internal", "port": 3306, "dbname": "shop"}
+STACK = {"SHOP_STACK": "shop-prod", "SHOP_REGION": "eu-west-1", "SHOP_SETTINGS_PATH": "/shop-prod/app/"}
+
+
+@pytest.mark.parametrize("endpoint, cache", [
+    ("", {}),
+    ("sessions.abc.cache.amazonaws.com:6379", {"host": "sessions.abc.cache.amazonaws.com", "port": 6379}),
+    ("redis.internal", {"host": "redis.internal", "port": 6379}),
+    ("10.0.3.4:6380", {"host": "10.0.3.4", "port": 6380}),
+])
+def test_app_config(sc, endpoint, cache):
+    settings = {"db-secret-name": "shop-prod/db", "cache-endpoint": endpoint, "static-base-url": "https://d1.cloudfront.net/static"}
+    config = sc.app_config(STACK, settings, SECRET)
+    assert config["database"] == {"host": "db.internal", "port": 3306, "name": "shop", "user": "admin", "password": "p4ss"}
+    assert config["cache"] == cache
+    assert config["app"] == {"static_base_url": "https://d1.cloudfront.net/static"}
+    assert config["stack"] == "shop-prod" and config["region"] == "eu-west-1"
+
+
+def test_app_config_names_what_the_secret_lacks(sc):
+    with pytest.raises(sc.ConfigureError, match="shop-prod/db.*has no password, host"):
+        sc.app_config(STACK, {"db-secret-name": "shop-prod/db"}, {"username": "admin"})
+
+
+def test_render_agent_config_fills_the_stack_and_keeps_the_agent_placeholders(sc):
+    template = json.dumps({"logs": {"group": "/${SHOP_STACK}/web/app", "stream": "{instance_id}"},
+                           "dims": {"asg": "${aws:AutoScalingGroupName}"}})
+    rendered = json.loads(sc.render_agent_config(template, "shop-prod"))
+    assert rendered == {"logs": {"group": "/shop-prod/web/app", "stream": "{instance_id}"},
+                        "dims": {"asg": "${aws:AutoScalingGroupName}"}}
+
+
+def test_render_agent_config_refuses_broken_json(sc):
+    with pytest.raises(ValueError):
+        sc.render_agent_config('{"a": ${SHOP_STACK}}', "shop-prod")
+
+
+def test_write_atomic_only_when_changed(sc, tmp_path):
+    target = tmp_path / "app.json"
+    assert sc.write_atomic(target, "one\n", 0o640) is True
+    assert target.read_text() == "one\n" and (target.stat().st_mode & 0o777) == 0o640
+    assert sc.write_atomic(target, "one\n", 0o640) is False
+    assert sc.write_atomic(target, "two\n", 0o640) is True
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
