@@ -57,7 +57,7 @@ def wait_health(deadline: float) -> float:
 
 
 def start_database() -> None:
-    podman("rm", "-f", "bench-db", check=False)
+    podman("rm", "-f", "--ignore", "bench-db", check=False)
     podman("run", "-d", "--name", "bench-db", "--network", "host", "--systemd", "always", "localhost/shop-debian:12", "/sbin/init")
     time.sleep(2)
     setup = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-server"
@@ -76,7 +76,7 @@ def publish_settings(emulator: Emulator) -> None:
 
 
 def boot_once(image: str, stack_env: Path) -> float:
-    podman("rm", "-f", "bench-web", check=False)
+    podman("rm", "-f", "--ignore", "bench-web", check=False)
     podman("create", "--name", "bench-web", "--network", "host", "--systemd", "always", "--memory", "1g", image, "/sbin/init")
     podman("cp", str(stack_env), "bench-web:/etc/shop/stack.env")
     started = time.monotonic()
@@ -114,7 +114,7 @@ def main() -> int:
                                  f"SHOP_AWS_ENDPOINT_URL={emulator.url}\nAWS_ACCESS_KEY_ID=testing\nAWS_SECRET_ACCESS_KEY=testing\n")
             boots = [boot_once(f"{REPOSITORY}:{ami}", stack_env) for _ in range(args.boots)]
         finally:
-            podman("rm", "-f", "bench-web", "bench-db", check=False)
+            podman("rm", "-f", "--ignore", "bench-web", "bench-db", check=False)
             run_playbook(emulator, "playbooks/destroy.yml", "--tags", "role::web_image",
                          extra={"stack_project": PROJECT, "web_image_container_repository": REPOSITORY})
             emulator.stop()
