@@ -424,10 +424,8 @@ def start(port: int, state_dir: Path) -> int:
             pidfile.unlink(missing_ok=True)
             return 1
         if _answers(port):
-            time.sleep(0.5)  # still there a moment later: not a process that answered and died
-            if proc.poll() is None and _answers(port):
-                print(f"AWS emulator started (pid {proc.pid}) on {_url(port, '')}")
-                return 0
+            print(f"AWS emulator started (pid {proc.pid}) on {_url(port, '')}")
+            return 0
         time.sleep(0.2)
     proc.terminate()
     pidfile.unlink(missing_ok=True)
