@@ -22,14 +22,30 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-recipe=$(printf '%s\n' "$INCLUDE" "$MIRROR" | sha256sum | cut -c1-16)
-if [[ $(podman image inspect --format '{{ index .Labels "shop.recipe" }}' "$IMAGE" 2>/dev/null) == "$recipe" ]]; then
-  exit 0
-fi
-echo "Building the base image $IMAGE (Debian 12, systemd) ..."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mmdebstrap --quiet --variant=apt --include="$INCLUDE" bookworm "$work/rootfs.tar" "$MIRROR"
-podman import --quiet --change 'CMD ["/sbin/init"]' --change "LABEL shop.recipe=$recipe" \
-  "$work/rootfs.tar" "$IMAGE" >/dev/null
-echo "Base image ready: $IMAGE"
+
+# build IMAGE PACKAGES [mmdebstrap options...]: a Debian 12 image booting systemd, rebuilt
+# only when its recipe (packages, mirror, options) changes.
+build() {
+  local image=$1 packages=$2
+  shift 2
+  local recipe
+  recipe=$(printf '%s\n' "$packages" "$MIRROR" "$@" | sha256sum | cut -c1-16)
+  if [[ $(podman image inspect --format '{{ index .Labels "shop.recipe" }}' "$image" 2>/dev/null) == "$recipe" ]]; then
+    return 0
+  fi
+  echo "Building $image (Debian 12, systemd) ..."
+  rm -f "$work/rootfs.tar"
+  mmdebstrap --quiet --variant=apt --include="$packages" "$@" bookworm "$work/rootfs.tar" "$MIRROR"
+  podman import --quiet --change 'CMD ["/sbin/init"]' --change "LABEL shop.recipe=$recipe" \
+    "$work/rootfs.tar" "$image" >/dev/null
+  echo "Image ready: $image"
+}
+
+build "$IMAGE" "$INCLUDE"
+# The local fleet's stand-ins for RDS (MariaDB) and ElastiCache (Redis), run by the emulator
+# (tools/emulator/fleet.py): both listen on the container's network, as the services would.
+build "${BACKING_IMAGE:-localhost/shop-backing:12}" "$INCLUDE,mariadb-server,redis-server" \
+  --customize-hook='printf "[mysqld]\nbind-address = 0.0.0.0\n" > "$1/etc/mysql/mariadb.conf.d/90-shop.cnf"' \
+  --customize-hook='sed -i -e "s/^bind .*/bind 0.0.0.0/" -e "s/^protected-mode yes/protected-mode no/" "$1/etc/redis/redis.conf"'

@@ -75,6 +75,27 @@ ROLES = {
                   "ec2:RunInstances, ec2:TerminateInstances, ec2:DescribeInstances, ec2:CreateTags, "
                   "ec2:DescribeSubnets, iam:PassRole (the builder's profile), ssm:PutParameter, ssm:GetParameter, "
                   "ssm:DeleteParameter, ssm:AddTagsToResource, ssm:StartSession and s3 on the transfer bucket (ec2 builder)"),
+    "rollout": ("Rolls the web Auto Scaling group onto a new AMI: a launch-template version with it (compute role), "
+                "an instance refresh towards that version (launch before terminate by default, warm-up, checkpoints, "
+                "skip matching, auto rollback on the monitoring role's alarms) with a progress line per change, then a "
+                "check that every instance runs the AMI and is healthy behind the load balancer. On failure or timeout "
+                "the refresh is rolled back to the previous version, the AMI parameter names the serving AMI again, "
+                "and the run fails.",
+                "autoscaling:DescribeAutoScalingGroups, autoscaling:StartInstanceRefresh, "
+                "autoscaling:DescribeInstanceRefreshes, autoscaling:CancelInstanceRefresh, "
+                "autoscaling:RollbackInstanceRefresh, ec2:CreateLaunchTemplateVersion, ec2:DescribeLaunchTemplates, "
+                "ec2:DescribeLaunchTemplateVersions, ec2:DescribeImages, ec2:DescribeInstances, iam:PassRole, "
+                "cloudwatch:DescribeAlarms, elasticloadbalancing:DescribeTargetGroups, "
+                "elasticloadbalancing:DescribeTargetHealth, ssm:GetParameter, ssm:PutParameter"),
+    "maintenance": ("Fleet maintenance over the dynamic EC2 inventory: patch (each instance to Auto Scaling Standby, "
+                    "drained from the target groups, apt upgrade, reboot when needed, own health check, back in service "
+                    "once the load balancer finds it healthy; a failure leaves it in Standby and stops the run), "
+                    "restart a service the same way, run an ad hoc command, collect logs (one folder per instance, "
+                    "named by ID and AZ).",
+                    "From the control machine: autoscaling:DescribeAutoScalingGroups, autoscaling:EnterStandby, "
+                    "autoscaling:ExitStandby, elasticloadbalancing:DescribeTargetGroups, "
+                    "elasticloadbalancing:DescribeTargetHealth; and the connection's (ssm:StartSession and the "
+                    "transfer bucket on AWS)."),
 }
 
 # Roles run by their own playbooks: their own example and tags.
@@ -84,6 +105,14 @@ HOST_EXAMPLES = {
                   "    - ansible.builtin.include_role: {name: web_image}", "# ... the builder play applies webstack ...",
                   "- name: Take the image", "  hosts: localhost", "  vars_files: [vars/stack.yml]", "  tasks:",
                   "    - ansible.builtin.include_role: {name: web_image, tasks_from: finish}"],
+    "rollout": ["# playbooks/rolling_update.yml", "- name: Roll the web fleet onto a new AMI", "  hosts: localhost",
+                "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: rollout}"],
+    "maintenance": ["# playbooks/maintenance/patch.yml (restart, command, collect_logs alike)",
+                    "- name: Patch the web fleet in batches", "  hosts: \"{{ target | default('role_web') }}\"",
+                    "  serial: \"{{ maintenance_serial | default(1) }}\"",
+                    "  max_fail_percentage: \"{{ maintenance_max_fail_percentage | default(0) }}\"",
+                    "  vars_files: [../vars/stack.yml]", "  tasks:",
+                    "    - ansible.builtin.import_role: {name: maintenance, tasks_from: patch}"],
     "webstack": ["- name: Configure the web stack", "  hosts: builder", "  become: true", "  roles:",
                  "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
                  "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",

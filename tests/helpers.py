@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -58,6 +59,13 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
+    def calls_but_inventory(self) -> dict:
+        """AWS calls counted, less the dynamic inventory's read of the fleet (ec2:DescribeInstances
+        by inventories/<env>/aws_ec2.yml when the inventory loads): what the playbook itself did."""
+        calls = dict(self.stats()["calls"])
+        calls.pop("ec2:DescribeInstances", None)
+        return calls
+
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(
             service, endpoint_url=self.url, region_name=region,
@@ -88,9 +96,43 @@ def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str =
     if extra:
         command += ["-e", json.dumps(extra)]
     command += list(args)
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}")
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
+               # The dynamic inventory (inventories/local/aws_ec2.yml) reads this emulator, and
+               # caches what it read beside it, not in the project's .cache.
+               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"))
     started = time.monotonic()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
     output = proc.stdout + proc.stderr
     output += f"\n# took {time.monotonic() - started:.1f}s\n"
     return Run(proc.returncode, output)
+
+
+def podman(*args: str, check: bool = False, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CONTAINERS_CONF=str(ROOT / "tools/podman/containers.conf"))
+    return subprocess.run(["podman", *args], capture_output=True, text=True, env=env, check=check, input=stdin)
+
+
+def register_container_ami(ec2, container_image: str, name: str, stack: str) -> str:
+    """An emulated AMI standing for a container image, as the local bake leaves one: the local
+    fleet runs instances of it in containers of that image (its ContainerImage tag)."""
+    image_id = ec2.register_image(Name=name, Description=f"container image {container_image}")["ImageId"]
+    ec2.create_tags(Resources=[image_id], Tags=[
+        {"Key": "ContainerImage", "Value": container_image}, {"Key": "Stack", "Value": stack},
+        {"Key": "Role", "Value": "web-image"}])
+    return image_id
+
+
+def derive_image(source: str, target: str, files: dict[str, str]) -> None:
+    """A container image made from ``source`` with ``files`` (path -> content) written in."""
+    container = f"derive-{os.getpid()}-{int(time.time() * 1000)}"
+    podman("create", "--name", container, source, "/sbin/init", check=True)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            for index, (path, content) in enumerate(files.items()):
+                local = Path(work) / str(index)
+                local.write_text(content)
+                podman("cp", str(local), f"{container}:{path}", check=True)
+        podman("commit", "--quiet", container, target, check=True)
+    finally:
+        podman("rm", "-f", "-t", "0", container)

@@ -34,6 +34,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import signal
@@ -313,6 +314,70 @@ def _install_extensions() -> None:
 
     EC2Backend.create_image = create_image
 
+    # Instance refresh, Standby and balanced launches (autoscaling.py).
+    import autoscaling
+
+    autoscaling.install(None)
+
+
+def _install_fleet(fleet) -> None:
+    """Target health from the fleet's real health checks; deregistered targets drain first."""
+    import autoscaling
+    from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup
+
+    autoscaling.FLEET = fleet
+    original_health_for = FakeTargetGroup.health_for
+    original_register = FakeTargetGroup.register
+    original_deregister = FakeTargetGroup.deregister
+    original_deregister_terminated = FakeTargetGroup.deregister_terminated_instances
+    original_describe_health = ELBv2Backend.describe_target_health
+
+    def health_for(self, target, ec2_backend):
+        target_id = target["Id"]
+        port = target.get("Port", self.port)
+        if target_id not in self.targets and fleet.draining_until(self, target_id):
+            return FakeHealthStatus(target_id, port, self.health_check_port, "draining",
+                                    "Target.DeregistrationInProgress", "Target deregistration is in progress")
+        health = fleet.target_health(self, target_id)
+        if health is not None:
+            return FakeHealthStatus(target_id, self.targets[target_id]["Port"], self.health_check_port,
+                                    health.state, health.reason, health.description)
+        if target_id not in self.targets and (target_id in self.terminated_targets or target_id in self.deregistered_targets):
+            return FakeHealthStatus(target_id, port, self.health_check_port, "unused",
+                                    "Target.NotRegistered", "Target is not registered to the target group")
+        return original_health_for(self, target, ec2_backend)
+
+    def register(self, targets):
+        original_register(self, targets)
+        for target in targets:
+            fleet.registered(self, target["Id"])
+
+    def deregister(self, targets):
+        original_deregister(self, targets)
+        for target in targets:
+            fleet.deregistered(self, target["Id"])
+
+    def deregister_terminated_instances(self, instance_ids):
+        leaving = [i for i in self.targets if i in instance_ids]
+        original_deregister_terminated(self, instance_ids)
+        for target_id in leaving:
+            fleet.deregistered(self, target_id)
+
+    def describe_target_health(self, target_group_arn, targets):
+        if not targets:
+            group = self.target_groups.get(target_group_arn)
+            if group is not None:
+                draining = [{"Id": i} for (arn, i) in list(fleet.draining)
+                            if arn == target_group_arn and i not in group.targets and fleet.draining_until(group, i)]
+                targets = list(group.targets.values()) + draining
+        return original_describe_health(self, target_group_arn, targets)
+
+    FakeTargetGroup.health_for = health_for
+    FakeTargetGroup.register = register
+    FakeTargetGroup.deregister = deregister
+    FakeTargetGroup.deregister_terminated_instances = deregister_terminated_instances
+    ELBv2Backend.describe_target_health = describe_target_health
+
 
 # --------------------------------------------------------------------------- call counting
 class CallCounter:
@@ -363,15 +428,37 @@ class CallCounter:
 
 
 # --------------------------------------------------------------------------- commands
-def serve(port: int) -> None:
+def serve(port: int, with_fleet: bool = False) -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _install_extensions()
     app = CallCounter(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    fleet = None
+    if with_fleet:
+        from fleet import Fleet
+
+        def listen_on_gateway(address: str):
+            # The containers reach the emulator where their network meets the host.
+            gateway = make_server(address, port, app, threaded=True)
+            threading.Thread(target=gateway.serve_forever, daemon=True).start()
+            print(f"AWS emulator also listening on http://{address}:{port} for the local fleet", flush=True)
+            return gateway
+
+        fleet = Fleet(port)
+        fleet.on_gateway = listen_on_gateway
+        _install_fleet(fleet)
+        fleet.start()
+
+    def shutdown(*_):
+        if fleet:
+            fleet.stop()
+        server.shutdown()
+
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=shutdown).start())
     # A daemon outlives the terminal or the task that started it: a hang-up is not a stop.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     print(f"AWS emulator listening on http://{HOST}:{port}", flush=True)
@@ -398,7 +485,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def start(port: int, state_dir: Path) -> int:
+def start(port: int, state_dir: Path, with_fleet: bool = False) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
     pidfile = state_dir / "emulator.pid"
     if pidfile.exists():
@@ -413,7 +500,7 @@ def start(port: int, state_dir: Path) -> int:
     log = open(state_dir / "emulator.log", "ab")  # noqa: SIM115 - handed to the child
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port)],
+        [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port), *(["--fleet"] if with_fleet else [])],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     pidfile.write_text(str(proc.pid))
@@ -441,7 +528,7 @@ def stop(state_dir: Path) -> int:
     pid = int(pidfile.read_text())
     if _pid_alive(pid):
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 90  # a fleet removes its containers first
         while _pid_alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
@@ -466,12 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("AWSEMU_PORT", DEFAULT_PORT)))
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("AWSEMU_STATE_DIR", ".emulator")))
     parser.add_argument("--reset", action="store_true", help="stats: zero the counters after reading")
+    parser.add_argument("--fleet", action="store_true", default=os.environ.get("AWSEMU_FLEET") == "1",
+                        help="run the local fleet: podman containers for the instances (see fleet.py)")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port)
+        serve(args.port, args.fleet)
         return 0
     if args.command == "start":
-        return start(args.port, args.state_dir)
+        return start(args.port, args.state_dir, args.fleet)
     if args.command == "stop":
         return stop(args.state_dir)
     return stats(args.port, args.reset)

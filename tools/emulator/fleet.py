@@ -1,0 +1,371 @@
+"""The emulator's local fleet: real hosts behind the emulated Auto Scaling groups.
+
+With ``awsemu.py start --fleet`` the emulator keeps, beside its API:
+- a podman container for every running instance of an Auto Scaling group whose AMI was baked
+  for containers (the AMI's ``ContainerImage`` tag, written by playbooks/bake_ami.yml), named by
+  the instance ID, booted with systemd, running the instance's user data as cloud-init would;
+  an instance that stops or terminates loses its container;
+- a stand-in for every RDS instance (MariaDB, with the instance's master user, password and
+  database) and every ElastiCache cluster (Redis), reachable from the fleet under the endpoint
+  names the APIs return;
+- the target groups' health checks, made for real against those containers with each target
+  group's path, port, interval, timeout, thresholds and success codes, and the deregistration
+  delay (``draining``) before a deregistered target is gone: DescribeTargetHealth answers from
+  them. Targets the fleet does not run keep moto's answer.
+
+Containers carry the label ``shop.emulator=<port>``: an emulator removes its own, and only
+those, when it starts and when it stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import concurrent.futures
+import json
+import logging
+import os
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger("awsemu.fleet")
+
+BACKING_IMAGE = os.environ.get("AWSEMU_BACKING_IMAGE", "localhost/shop-backing:12")
+LABEL = "shop.emulator"
+# Memory of the instance types the local inventories use (EC2 instance type specifications).
+MEMORY = {"t3.nano": "512m", "t3.micro": "1g", "t3.small": "2g", "t3.medium": "4g",
+          "t4g.micro": "1g", "t4g.small": "2g", "t4g.medium": "4g", "m7i.large": "8g"}
+BOOT_TIMEOUT = 90
+
+
+# runc and explicit ulimits: what podman needs on these hosts (tools/podman/containers.conf).
+PODMAN_ENV = dict(os.environ)
+PODMAN_ENV.setdefault("CONTAINERS_CONF", str(Path(__file__).resolve().parents[1] / "podman" / "containers.conf"))
+
+
+def podman(*args: str, stdin: str | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", *args], input=stdin, capture_output=True, text=True,  # noqa: S603, S607
+                          timeout=timeout, check=False, env=PODMAN_ENV)
+
+
+def _user_data(raw) -> str:
+    if isinstance(raw, list):
+        raw = raw[0] if raw else ""
+    if isinstance(raw, bytes):
+        raw = raw.decode()
+    if not raw:
+        return ""
+    try:
+        decoded = base64.b64decode(raw, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return raw
+    return decoded
+
+
+class TargetHealth:
+    """One target's health in one target group, as the ELB health checks would see it."""
+
+    def __init__(self):
+        self.state = "initial"
+        self.reason = "Elb.RegistrationInProgress"
+        self.description = "Target registration is in progress"
+        self.passes = 0
+        self.failures = 0
+        self.next_check = 0.0
+
+    def record(self, ok: bool, detail: str, healthy_after: int, unhealthy_after: int) -> None:
+        if ok:
+            self.passes, self.failures = self.passes + 1, 0
+            if self.state != "healthy" and self.passes >= healthy_after:
+                self.state, self.reason, self.description = "healthy", None, None
+        else:
+            self.failures, self.passes = self.failures + 1, 0
+            if self.state != "unhealthy" and self.failures >= unhealthy_after:
+                self.state = "unhealthy"
+                self.reason = "Target.Timeout" if detail == "timeout" else "Target.ResponseCodeMismatch"
+                self.description = ("Request timed out" if detail == "timeout"
+                                    else f"Health checks failed with these codes: [{detail}]")
+
+
+class Fleet:
+    def __init__(self, port: int, network: str = "podman"):
+        self.port = port
+        self.network = network
+        self.lock = threading.RLock()
+        self.addresses: dict[str, str] = {}  # instance ID -> container IP
+        self.booting: set[str] = set()
+        self.failed: set[str] = set()  # instances whose container would not start or boot
+        self.managed: dict[str, bool] = {}  # instance ID -> runs in the fleet
+        self.backing: dict[str, str] = {}  # endpoint host name -> container IP
+        self.health: dict[tuple[str, str], TargetHealth] = {}
+        self.draining: dict[tuple[str, str], float] = {}  # (target group ARN, target) -> until
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="fleet")
+        self.gateway_listener = None
+        self.on_gateway = None  # callback(gateway address) that starts a listener there
+        self.stopping = threading.Event()
+
+    # ------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        self.remove_all()
+        threading.Thread(target=self._loop, name="fleet", daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.remove_all()
+
+    def remove_all(self) -> None:
+        names = self._containers()
+        if names:
+            podman("rm", "-f", "-t", "0", *names, timeout=300)
+
+    def _containers(self, kind: str | None = None) -> dict[str, dict]:
+        args = ["ps", "-a", "--filter", f"label={LABEL}={self.port}", "--format", "json"]
+        if kind:
+            args += ["--filter", f"label=shop.kind={kind}"]
+        found = podman(*args)
+        if found.returncode != 0:
+            log.error("podman ps failed: %s", found.stderr.strip())
+            return {}
+        return {c["Names"][0]: c.get("Labels") or {} for c in json.loads(found.stdout or "[]")}
+
+    def _loop(self) -> None:
+        while not self.stopping.wait(1.0):
+            try:
+                self.reconcile()
+                self.check_targets()
+            except Exception:  # the loop must outlive one bad pass
+                log.exception("fleet pass failed")
+
+    # ------------------------------------------------------------------ reconciling
+    @staticmethod
+    def _backends(backends) -> list:
+        return [backend for regions in list(backends.values()) for backend in list(regions.values())]
+
+    def _wanted_instances(self) -> dict[str, tuple]:
+        from moto.autoscaling.models import autoscaling_backends
+
+        wanted = {}
+        for backend in self._backends(autoscaling_backends):
+            for group in list(backend.autoscaling_groups.values()):
+                for state in list(group.instance_states):
+                    instance = state.instance
+                    if instance.state != "running":
+                        continue
+                    image = backend.ec2_backend.tags.get(instance.image_id, {}).get("ContainerImage")
+                    if image:
+                        wanted[instance.id] = (instance, image)
+        return wanted
+
+    def _wanted_backing(self) -> dict[str, dict]:
+        from moto.elasticache.models import elasticache_backends
+        from moto.rds.models import rds_backends
+
+        wanted = {}
+        for backend in self._backends(rds_backends):
+            for db in list(backend.databases.values()):
+                if str(db.engine).startswith(("mysql", "mariadb")) and db.status != "deleting":
+                    wanted[f"emu{self.port}-rds-{db.db_instance_identifier}"] = {
+                        "kind": "rds", "host": db.address, "user": db.master_username,
+                        "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or ""}
+        for backend in self._backends(elasticache_backends):
+            for cluster in list(backend.cache_clusters.values()):
+                if cluster.cache_cluster_status == "available" and cluster.engine == "redis":
+                    wanted[f"emu{self.port}-cache-{cluster.cache_cluster_id}"] = {
+                        "kind": "cache", "host": cluster.cache_nodes[0]["Endpoint"]["Address"]}
+        return wanted
+
+    def reconcile(self) -> None:
+        existing = self._containers()
+        backing = self._wanted_backing()
+        for name, spec in backing.items():
+            if name not in existing:
+                self._start_backing(name, spec)
+        wanted = self._wanted_instances()
+        for name, labels in existing.items():
+            kind = labels.get("shop.kind")
+            if (kind == "instance" and name not in wanted) or (kind in ("rds", "cache") and name not in backing):
+                log.info("removing container %s", name)
+                podman("rm", "-f", "-t", "0", name)
+                with self.lock:
+                    self.addresses.pop(name, None)
+                    self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host")}
+        for instance_id, (instance, image) in wanted.items():
+            with self.lock:
+                if instance_id in existing or instance_id in self.booting or instance_id in self.failed:
+                    continue
+                self.booting.add(instance_id)
+            self.pool.submit(self._logged, self._boot_instance, instance, image)
+
+    @staticmethod
+    def _logged(work, *args) -> None:
+        try:
+            work(*args)
+        except Exception:  # a pool swallows exceptions: say it
+            log.exception("%s failed", work.__name__)
+
+    def _run(self, name: str, image: str, labels: dict, extra: list[str]) -> str | None:
+        args = ["run", "-d", "--name", name, "--systemd=always", "--network", self.network,
+                "--label", f"{LABEL}={self.port}"]
+        for key, value in labels.items():
+            args += ["--label", f"{key}={value}"]
+        started = podman(*args, *extra, image, "/sbin/init")
+        if started.returncode != 0:
+            log.error("could not start %s from %s: %s", name, image, started.stderr.strip())
+            podman("rm", "-f", "-t", "0", name)
+            return None
+        self._ensure_gateway()
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            state = podman("exec", name, "systemctl", "is-system-running").stdout.strip()
+            if state in ("running", "degraded"):
+                return podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                              name).stdout.strip()
+            time.sleep(0.5)
+        log.error("%s did not boot within %s s", name, BOOT_TIMEOUT)
+        return ""
+
+    def _start_backing(self, name: str, spec: dict) -> None:
+        address = self._run(name, BACKING_IMAGE, {"shop.kind": spec["kind"], "shop.host": spec["host"]},
+                            ["--memory", "512m", "--hostname", spec["host"]])
+        if not address:
+            return
+        if spec["kind"] == "rds":
+            podman("exec", name, "systemctl", "disable", "--now", "redis-server")
+            # The master user as RDS creates it; the password goes through stdin, not argv.
+            sql = (f"CREATE DATABASE IF NOT EXISTS `{spec['database'] or 'mysql'}`;\n"
+                   f"CREATE USER IF NOT EXISTS '{spec['user']}'@'%' IDENTIFIED BY '{spec['password']}';\n"
+                   f"GRANT ALL PRIVILEGES ON *.* TO '{spec['user']}'@'%' WITH GRANT OPTION;\n")
+            done = podman("exec", "-i", name, "mysql", stdin=sql)
+            if done.returncode != 0:
+                log.error("could not create the master user in %s: %s", name, done.stderr.strip())
+                return
+        else:
+            podman("exec", name, "systemctl", "disable", "--now", "mariadb")
+        with self.lock:
+            self.backing[spec["host"]] = address
+        log.info("%s (%s) runs at %s", name, spec["host"], address)
+
+    def _boot_instance(self, instance, image: str) -> None:
+        try:
+            with self.lock:
+                hosts = [f"--add-host={host}:{ip}" for host, ip in self.backing.items()]
+            address = self._run(
+                instance.id, image,
+                {"shop.kind": "instance", "shop.instance-id": instance.id, "shop.ami-id": instance.image_id},
+                ["--hostname", instance.private_dns_name.split(".")[0] if instance.private_dns_name else instance.id,
+                 "--memory", MEMORY.get(instance.instance_type, "1g"), *hosts])
+            if not address:
+                with self.lock:
+                    self.failed.add(instance.id)
+                return
+            script = _user_data(instance.user_data)
+            if script:
+                ran = podman("exec", "-i", instance.id, "sh", "-c",
+                             "install -d -m 0700 /var/lib/cloud/instance/scripts && "
+                             "cat > /var/lib/cloud/instance/scripts/part-001 && "
+                             "chmod 0700 /var/lib/cloud/instance/scripts/part-001 && "
+                             "/var/lib/cloud/instance/scripts/part-001", stdin=script, timeout=300)
+                if ran.returncode != 0:
+                    log.error("user data of %s failed (%s): %s", instance.id, ran.returncode, ran.stderr[-2000:])
+            with self.lock:
+                self.addresses[instance.id] = address
+            log.info("instance %s runs in a container at %s (%s)", instance.id, address, image)
+        finally:
+            with self.lock:
+                self.booting.discard(instance.id)
+
+    def _ensure_gateway(self) -> None:
+        """The fleet reaches the emulator at its network's gateway, once that bridge exists."""
+        if self.gateway_listener or not self.on_gateway:
+            return
+        found = podman("network", "inspect", self.network, "--format",
+                       "{{range .Subnets}}{{.Gateway}}{{end}}")
+        gateway = found.stdout.strip()
+        if gateway:
+            with self.lock:
+                if not self.gateway_listener:
+                    self.gateway_listener = self.on_gateway(gateway)
+
+    # ------------------------------------------------------------------ health checks
+    def manages(self, ec2_backend, instance_id: str) -> bool:
+        """Whether the instance is one of the fleet's: an Auto Scaling instance of a container AMI."""
+        with self.lock:
+            known = self.managed.get(instance_id)
+        if known is None:
+            instance = ec2_backend.get_instance_by_id(instance_id) if instance_id.startswith("i-") else None
+            known = bool(instance is not None and getattr(instance, "autoscaling_group", None) is not None
+                         and ec2_backend.tags.get(instance.image_id, {}).get("ContainerImage"))
+            with self.lock:
+                self.managed[instance_id] = known
+        return known
+
+    def check_targets(self) -> None:
+        from moto.elbv2.models import elbv2_backends
+
+        now = time.monotonic()
+        for backend in self._backends(elbv2_backends):
+            for group in list(backend.target_groups.values()):
+                for target_id, target in list(group.targets.items()):
+                    if not self.manages(group.ec2_backend, target_id):
+                        continue
+                    with self.lock:
+                        address = self.addresses.get(target_id)
+                        if address is None and target_id not in self.failed:
+                            continue  # still booting: the target stays "initial"
+                        health = self.health.setdefault((group.arn, target_id), TargetHealth())
+                        if health.next_check > now:
+                            continue
+                        health.next_check = now + int(group.health_check_interval_seconds or 30)
+                    self.pool.submit(self._logged, self._check, group, target, health, address)
+
+    def _check(self, group, target: dict, health: TargetHealth, address: str | None) -> None:
+        port = group.health_check_port
+        port = int(port) if str(port).isdigit() else int(target.get("Port") or group.port)
+        url = f"http://{address}:{port}{group.health_check_path or '/'}"
+        codes = str((group.matcher or {}).get("HttpCode", "200"))
+        ok, detail = False, "timeout"
+        if address:
+            try:
+                with urllib.request.urlopen(url, timeout=int(group.health_check_timeout_seconds or 5)) as answer:
+                    detail = str(answer.status)
+            except urllib.error.HTTPError as error:
+                detail = str(error.code)
+            except OSError:
+                detail = "timeout"
+            ok = detail.isdigit() and _code_matches(int(detail), codes)
+        with self.lock:
+            health.record(ok, detail, int(group.healthy_threshold_count), int(group.unhealthy_threshold_count))
+
+    def deregistered(self, group, target_id: str) -> None:
+        delay = int(group.attributes.get("deregistration_delay.timeout_seconds", 300))
+        with self.lock:
+            self.health.pop((group.arn, target_id), None)
+            self.draining[(group.arn, target_id)] = time.monotonic() + delay
+
+    def registered(self, group, target_id: str) -> None:
+        with self.lock:
+            self.draining.pop((group.arn, target_id), None)
+            self.health.pop((group.arn, target_id), None)
+
+    def draining_until(self, group, target_id: str) -> float | None:
+        with self.lock:
+            until = self.draining.get((group.arn, target_id))
+        return until if until and until > time.monotonic() else None
+
+    def target_health(self, group, target_id: str) -> TargetHealth | None:
+        if target_id not in group.targets or not self.manages(group.ec2_backend, target_id):
+            return None
+        with self.lock:
+            return self.health.setdefault((group.arn, target_id), TargetHealth())
+
+
+def _code_matches(code: int, codes: str) -> bool:
+    for part in codes.split(","):
+        low, _, high = part.strip().partition("-")
+        if low.isdigit() and int(low) <= code <= int(high or low):
+            return True
+    return False
