@@ -19,9 +19,12 @@ ROLES = {
                 "ec2:*RouteTable*, ec2:*Route, ec2:*VpcEndpoint*, ec2:*FlowLogs, ec2:CreateTags, ec2:DeleteTags, ec2:Describe*, "
                 "logs:*LogGroup*, logs:PutRetentionPolicy, iam:*Role*, iam:PassRole (flow logs)"),
     "security": ("Security groups chained by reference (ALB <- internet, web <- ALB, DB and cache <- web) and the "
-                 "web instances' least-privilege IAM role and instance profile.",
+                 "web instances' least-privilege IAM role and instance profile; the private bucket Ansible's SSM "
+                 "Session Manager connection moves files through.",
                  "ec2:*SecurityGroup*, ec2:Describe*, iam:*Role*, iam:*RolePolicy, iam:*InstanceProfile*, "
-                 "iam:AttachRolePolicy, iam:DetachRolePolicy, sts:GetCallerIdentity"),
+                 "iam:AttachRolePolicy, iam:DetachRolePolicy, sts:GetCallerIdentity, s3:CreateBucket, s3:DeleteBucket, "
+                 "s3:PutEncryptionConfiguration, s3:PutBucketPublicAccessBlock, s3:PutBucketOwnershipControls, "
+                 "s3:PutLifecycleConfiguration, s3:PutBucketTagging, s3:Get* (bucket settings), s3:DeleteObject*"),
     "database": ("RDS for MySQL 8.4: subnet group, parameter group (utf8mb4, slow query log), Multi-AZ, gp3, "
                  "encryption, backups and windows, deletion protection, log exports. The master password is generated "
                  "once and kept only in Secrets Manager.",

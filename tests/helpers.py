@@ -31,6 +31,7 @@ def free_port() -> int:
 class Emulator:
     port: int
     state_dir: Path
+    fleet: bool = False  # run the local fleet: podman containers for the instances
 
     @property
     def url(self) -> str:
@@ -44,7 +45,7 @@ class Emulator:
         )
 
     def start(self) -> None:
-        self._cli("start")
+        self._cli("start", *(["--fleet"] if self.fleet else []))
 
     def stop(self) -> None:
         self._cli("stop")
@@ -88,7 +89,7 @@ class Run:
 
 
 def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str = "local",
-                 extra: dict | None = None, timeout: int = 900) -> Run:
+                 extra: dict | None = None, timeout: int = 900, env: dict | None = None) -> Run:
     """Run a playbook against the emulator, as a user would, with the test's endpoint."""
     emu_vars = {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}
     command = [str(VENV_BIN / "ansible-playbook"), playbook, "-i", f"inventories/{inventory}",
@@ -100,7 +101,7 @@ def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str =
                # The dynamic inventory (inventories/local/aws_ec2.yml) reads this emulator, and
                # caches what it read beside it, not in the project's .cache.
                AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"))
+               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), **(env or {}))
     started = time.monotonic()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
     output = proc.stdout + proc.stderr

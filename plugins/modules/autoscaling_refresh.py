@@ -11,7 +11,7 @@ description:
     StartInstanceRefresh, DescribeInstanceRefreshes, CancelInstanceRefresh, RollbackInstanceRefresh).
   - C(amazon.aws.autoscaling_instance_refresh) 10.x cannot set a desired configuration,
     checkpoints, alarms or auto rollback, and cannot roll back or wait for progress.
-  - I(state=started) is idempotent: while a refresh towards the same launch-template version is
+  - I(state=started) is idempotent. While a refresh towards the same launch-template version is
     in progress, it is returned instead of a new one; a refresh towards another one is an error.
   - I(wait_for_change) makes any state wait until the refresh's status or percentage changes, or
     it ends, so that a playbook can show progress as it happens.

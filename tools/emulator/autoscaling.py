@@ -49,7 +49,7 @@ class Stop(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _tags(group, instance) -> dict:
@@ -183,6 +183,8 @@ class InstanceRefresh:
             requested = self.requested
         if requested and requested.kind != "done":
             raise requested
+        if self.status == "RollbackInProgress":
+            return  # a rollback runs to its end: the alarms that started it are still ringing
         for name in self.preferences.get("AlarmSpecification", {}).get("Alarms", []):
             alarm = self._alarms().get(name)
             if alarm is not None and alarm.state_value == "ALARM":
@@ -251,6 +253,12 @@ class InstanceRefresh:
                       and not s.protected_from_scale_in]
         outdated = [s.instance for s in candidates if not (skip_matching and _matches(group, s.instance, version))]
         capacity = int(group.desired_capacity or 0)
+        # Above the desired capacity (a launch-first batch cut short): the outdated extras go
+        # without a replacement, so the group ends at its desired capacity.
+        excess = min(len(candidates) - capacity, len(outdated))
+        if excess > 0:
+            self._retire(outdated[:excess])
+            outdated = outdated[excess:]
         total = len(outdated)
         self.to_update, self.percentage = total, 0 if total else 100
         if not total:
@@ -391,8 +399,6 @@ def install(fleet) -> None:
     AutoScalingBackend.enter_standby_instances = enter_standby
     AutoScalingBackend.exit_standby_instances = exit_standby
 
-    refreshes: dict[tuple, list[InstanceRefresh]] = {}
-
     def group_of(response, name):
         group = response.autoscaling_backend.autoscaling_groups.get(name)
         if group is None:
@@ -400,7 +406,8 @@ def install(fleet) -> None:
         return group
 
     def history(response, name) -> list[InstanceRefresh]:
-        return refreshes.setdefault((response.current_account, response.region, name), [])
+        """The group's refreshes, newest first (kept on the group: a new group has none)."""
+        return group_of(response, name).__dict__.setdefault("shop_refreshes", [])
 
     def active_of(response, name) -> InstanceRefresh:
         found = [r for r in history(response, name) if r.active]

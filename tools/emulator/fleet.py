@@ -182,7 +182,7 @@ class Fleet:
         existing = self._containers()
         backing = self._wanted_backing()
         for name, spec in backing.items():
-            if name not in existing:
+            if name not in existing and name not in self.failed:
                 self._start_backing(name, spec)
         wanted = self._wanted_instances()
         for name, labels in existing.items():
@@ -232,6 +232,7 @@ class Fleet:
         address = self._run(name, BACKING_IMAGE, {"shop.kind": spec["kind"], "shop.host": spec["host"]},
                             ["--memory", "512m", "--hostname", spec["host"]])
         if not address:
+            self.failed.add(name)  # not retried every second: restart the emulator once it is fixed
             return
         if spec["kind"] == "rds":
             podman("exec", name, "systemctl", "disable", "--now", "redis-server")
