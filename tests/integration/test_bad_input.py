@@ -58,3 +58,19 @@ def test_protected_environment_is_not_destroyed_without_confirmation(emulator):
     assert run.rc != 0
     assert "destroy_confirm=shop-production" in run.output
     assert emulator.calls_but_inventory() == {}
+
+
+@pytest.mark.parametrize("extra, variable", [
+    ({"rollout_min_healthy_percentage": 120}, "rollout_min_healthy_percentage"),
+    ({"rollout_min_healthy_percentage": 40, "rollout_max_healthy_percentage": 150}, "rollout_max_healthy_percentage"),
+    ({"rollout_checkpoint_percentages": [60, 30]}, "rollout_checkpoint_percentages"),
+    ({"rollout_ami_id": "ami-notanid"}, "rollout_ami_id"),
+    ({"rollout_timeout": 10}, "rollout_timeout"),
+], ids=["min healthy above 100", "max more than 100 above min", "checkpoints not ascending", "malformed AMI ID",
+        "timeout too short"])
+def test_rolling_update_refused_before_any_aws_call(emulator, extra, variable):
+    emulator.reset()
+    run = run_playbook(emulator, "playbooks/rolling_update.yml", extra=extra, timeout=300)
+    assert run.rc != 0, run.output[-3000:]
+    assert variable in run.output, run.output[-3000:]
+    assert emulator.calls_but_inventory() == {}

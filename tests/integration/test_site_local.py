@@ -180,6 +180,18 @@ def test_static_bucket_is_private_versioned_encrypted(emulator, built):
     assert read["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution["ARN"]
 
 
+def test_ssm_transfer_bucket_is_private_encrypted_and_forgets_files(emulator, built):
+    s3 = emulator.client("s3")
+    bucket = f"{STACK}-ssm-transfer"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert lifecycle["Expiration"]["Days"] == 1 and lifecycle["Status"] == "Enabled"
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+
+
 def test_cloudfront_serves_static_from_s3_through_oac(emulator, built):
     cloudfront = emulator.client("cloudfront")
     summary = cloudfront.list_distributions()["DistributionList"]["Items"][0]

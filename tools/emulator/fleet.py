@@ -122,11 +122,8 @@ class Fleet:
         if names:
             podman("rm", "-f", "-t", "0", *names, timeout=300)
 
-    def _containers(self, kind: str | None = None) -> dict[str, dict]:
-        args = ["ps", "-a", "--filter", f"label={LABEL}={self.port}", "--format", "json"]
-        if kind:
-            args += ["--filter", f"label=shop.kind={kind}"]
-        found = podman(*args)
+    def _containers(self) -> dict[str, dict]:
+        found = podman("ps", "-a", "--filter", f"label={LABEL}={self.port}", "--format", "json")
         if found.returncode != 0:
             log.error("podman ps failed: %s", found.stderr.strip())
             return {}
@@ -237,9 +234,11 @@ class Fleet:
         if spec["kind"] == "rds":
             podman("exec", name, "systemctl", "disable", "--now", "redis-server")
             # The master user as RDS creates it; the password goes through stdin, not argv.
-            sql = (f"CREATE DATABASE IF NOT EXISTS `{spec['database'] or 'mysql'}`;\n"
-                   f"CREATE USER IF NOT EXISTS '{spec['user']}'@'%' IDENTIFIED BY '{spec['password']}';\n"
-                   f"GRANT ALL PRIVILEGES ON *.* TO '{spec['user']}'@'%' WITH GRANT OPTION;\n")
+            user, password = _sql_string(spec["user"]), _sql_string(spec["password"])
+            database = (spec["database"] or "mysql").replace("`", "``")
+            sql = (f"CREATE DATABASE IF NOT EXISTS `{database}`;\n"
+                   f"CREATE USER IF NOT EXISTS {user}@'%' IDENTIFIED BY {password};\n"
+                   f"GRANT ALL PRIVILEGES ON *.* TO {user}@'%' WITH GRANT OPTION;\n")
             done = podman("exec", "-i", name, "mysql", stdin=sql)
             if done.returncode != 0:
                 log.error("could not create the master user in %s: %s", name, done.stderr.strip())
@@ -362,6 +361,11 @@ class Fleet:
             return None
         with self.lock:
             return self.health.setdefault((group.arn, target_id), TargetHealth())
+
+
+def _sql_string(value: str) -> str:
+    """A MariaDB string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _code_matches(code: int, codes: str) -> bool:
