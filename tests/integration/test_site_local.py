@@ -242,12 +242,12 @@ def test_launch_template_and_auto_scaling_group(emulator, ec2, vpc, built):
     autoscaling = emulator.client("autoscaling")
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
     assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (1, 3, 1)
-    assert group["HealthCheckType"] == "ELB" and group["HealthCheckGracePeriod"] == 300
+    assert group["HealthCheckType"] == "ELB" and group["HealthCheckGracePeriod"] == 30  # the local inventory's
     assert set(group["VPCZoneIdentifier"].split(",")) == {s["SubnetId"] for s in tier_subnets(ec2, vpc, "app")}
     assert len(group["TargetGroupARNs"]) == 1 and "targetgroup/shop-local-web/" in group["TargetGroupARNs"][0]
     policies = {p["PolicyName"]: p for p in autoscaling.describe_policies(AutoScalingGroupName=f"{STACK}-web")["ScalingPolicies"]}
     cpu = policies[f"{STACK}-web-cpu"]
-    assert cpu["PolicyType"] == "TargetTrackingScaling" and cpu["EstimatedInstanceWarmup"] == 180
+    assert cpu["PolicyType"] == "TargetTrackingScaling" and cpu["EstimatedInstanceWarmup"] == 10
     assert cpu["TargetTrackingConfiguration"]["TargetValue"] == 50.0
     requests = policies[f"{STACK}-web-requests"]["TargetTrackingConfiguration"]
     assert requests["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ALBRequestCountPerTarget"
