@@ -3,11 +3,10 @@ emulator records the AMI, the container image is tagged with the AMI ID. Needs p
 the base image (scripts/containers.sh, run by scripts/test.sh before pytest)."""
 
 import json
-import os
 import subprocess
 
 import pytest
-from helpers import ROOT, run_playbook
+from helpers import ROOT, podman, run_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -17,13 +16,6 @@ STACK = f"{PROJECT}-local"
 REPOSITORY = "localhost/shop-web-test"
 BUILDER = f"{STACK}-image-builder"
 EXTRA = {"stack_project": PROJECT, "web_image_keep": 1, "web_image_container_repository": REPOSITORY}
-PODMAN_ENV = dict(os.environ, CONTAINERS_CONF=str(ROOT / "tools/podman/containers.conf"))
-
-
-def podman(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", *args], capture_output=True, text=True, env=PODMAN_ENV, check=False)
-
-
 def bake(emulator, **extra):
     return run_playbook(emulator, "playbooks/bake_ami.yml", extra={**EXTRA, **extra}, timeout=1200)
 

@@ -36,7 +36,6 @@ log = logging.getLogger("awsemu.autoscaling")
 ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 ASG_NAME_TAG = "aws:autoscaling:groupName"
 XMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
-FLEET = None  # set by install(): the local fleet, when the emulator runs one
 
 
 class Stop(Exception):
@@ -181,7 +180,7 @@ class InstanceRefresh:
     def _interrupted(self) -> None:
         with self.lock:
             requested = self.requested
-        if requested and requested.kind != "done":
+        if requested:
             raise requested
         if self.status == "RollbackInProgress":
             return  # a rollback runs to its end: the alarms that started it are still ringing
@@ -331,9 +330,7 @@ class InstanceRefresh:
 
 
 # ---------------------------------------------------------------------- install
-def install(fleet) -> None:
-    global FLEET
-    FLEET = fleet
+def install() -> None:
     from moto.autoscaling.exceptions import AutoscalingClientError, ValidationError
     from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup, InstanceState
     from moto.autoscaling.responses import AutoScalingResponse

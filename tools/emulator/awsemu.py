@@ -317,15 +317,13 @@ def _install_extensions() -> None:
     # Instance refresh, Standby and balanced launches (autoscaling.py).
     import autoscaling
 
-    autoscaling.install(None)
+    autoscaling.install()
 
 
 def _install_fleet(fleet) -> None:
     """Target health from the fleet's real health checks; deregistered targets drain first."""
-    import autoscaling
     from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup
 
-    autoscaling.FLEET = fleet
     original_health_for = FakeTargetGroup.health_for
     original_register = FakeTargetGroup.register
     original_deregister = FakeTargetGroup.deregister

@@ -17,7 +17,7 @@ moto = pytest.importorskip("moto")
 def extended():
     import autoscaling
 
-    autoscaling.install(None)
+    autoscaling.install()
 
 
 @pytest.fixture
