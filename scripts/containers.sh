@@ -46,6 +46,7 @@ build() {
 build "$IMAGE" "$INCLUDE"
 # The local fleet's stand-ins for RDS (MariaDB) and ElastiCache (Redis), run by the emulator
 # (tools/emulator/fleet.py): both listen on the container's network, as the services would.
-build "${BACKING_IMAGE:-localhost/shop-backing:12}" "$INCLUDE,mariadb-server,redis-server" \
+# The migration tests use it for their source, target and migration host (mydumper, PyMySQL).
+build "${BACKING_IMAGE:-localhost/shop-backing:12}" "$INCLUDE,mariadb-server,redis-server,mydumper,python3-pymysql" \
   --customize-hook='printf "[mysqld]\nbind-address = 0.0.0.0\n" > "$1/etc/mysql/mariadb.conf.d/90-shop.cnf"' \
   --customize-hook='sed -i -e "s/^bind .*/bind 0.0.0.0/" -e "s/^protected-mode yes/protected-mode no/" "$1/etc/redis/redis.conf"'

@@ -1,0 +1,149 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connections of the migration modules: PyMySQL on the migration host, the same options for
+the source, the target and the replication account."""
+
+from __future__ import annotations
+
+import traceback
+
+try:
+    import pymysql
+
+    PYMYSQL_IMPORT_ERROR = None
+except ImportError:  # the modules fail with a clear message instead
+    pymysql = None
+    PYMYSQL_IMPORT_ERROR = traceback.format_exc()
+
+# Argument spec of one server (source, target, replication): the password is never logged.
+SERVER_SPEC = {
+    "host": {"type": "str", "required": True},
+    "port": {"type": "int", "default": 3306},
+    "user": {"type": "str", "required": True},
+    "password": {"type": "str", "required": True, "no_log": True},
+    "ssl_ca": {"type": "path"},
+    "connect_timeout": {"type": "int", "default": 10},
+}
+
+
+def require_pymysql(module) -> None:
+    if pymysql is None:
+        module.fail_json(msg="PyMySQL is missing on the migration host (Debian: python3-pymysql)",
+                         exception=PYMYSQL_IMPORT_ERROR)
+
+
+def connect(server: dict, name: str):
+    """A connection to one server; errors name the server ("source", "target"...)."""
+    options = {"host": server["host"], "port": server["port"], "user": server["user"], "password": server["password"],
+               "connect_timeout": server.get("connect_timeout") or 10, "charset": "utf8mb4", "autocommit": True,
+               "read_timeout": 3600}
+    if server.get("ssl_ca"):
+        options["ssl"] = {"ca": server["ssl_ca"]}
+    try:
+        connection = pymysql.connect(**options)
+    except pymysql.MySQLError as error:
+        raise ConnectionError(f"cannot connect to the {name} {server['user']}@{server['host']}:{server['port']}: {error}") from error
+    with connection.cursor() as cursor:
+        # Checksums and dumps read timestamps the same way on both servers.
+        cursor.execute("SET SESSION time_zone = '+00:00'")
+    return connection
+
+
+def rows(connection, sql: str, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def dict_rows(connection, sql: str, params=None) -> list[dict]:
+    with connection.cursor(pymysql.cursors.DictCursor) as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+VARIABLES = ("server_id", "log_bin", "binlog_format", "binlog_row_image", "read_only", "character_set_server",
+             "collation_server", "lower_case_table_names", "expire_logs_days", "binlog_expire_logs_seconds",
+             "gtid_mode", "sql_mode", "event_scheduler")
+
+
+def _in_clause(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def gather_tables(connection, databases: list[str]) -> list[dict]:
+    """Tables and views of the databases: engine, sizes, columns in order, primary key."""
+    if not databases:
+        return []
+    marks = _in_clause(databases)
+    tables = dict_rows(connection, f"""
+        SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
+               TABLE_ROWS AS rows_estimate, DATA_LENGTH AS data_length, INDEX_LENGTH AS index_length,
+               TABLE_COLLATION AS collation
+        FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({marks}) ORDER BY TABLE_SCHEMA, TABLE_NAME""",  # noqa: S608
+                       databases)
+    columns: dict[tuple, list] = {}
+    for row in dict_rows(connection, f"""
+            SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS type,
+                   CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
+            FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks})
+            ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION""", databases):  # noqa: S608
+        columns.setdefault((row["schema"], row["table"]), []).append(row)
+    keys: dict[tuple, list] = {}
+    for schema, table, column in rows(connection, f"""
+            SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA IN ({marks}) AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX""",  # noqa: S608
+                                      databases):
+        keys.setdefault((schema, table), []).append(column)
+    for table in tables:
+        ident = (table["schema"], table["name"])
+        table["columns"] = [{"name": c["name"], "type": c["type"], "charset": c["charset"], "collation": c["collation"]}
+                            for c in columns.get(ident, [])]
+        table["primary_key"] = keys.get(ident, [])
+        for field in ("rows_estimate", "data_length", "index_length"):
+            table[field] = int(table[field] or 0)
+    return tables
+
+
+def gather_objects(connection, databases: list[str]) -> list[dict]:
+    """Routines, triggers, views and events of the databases, with their definers."""
+    if not databases:
+        return []
+    marks = _in_clause(databases)
+    queries = (
+        f"SELECT ROUTINE_TYPE, ROUTINE_SCHEMA, ROUTINE_NAME, DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ({marks})",
+        f"SELECT 'TRIGGER', TRIGGER_SCHEMA, TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN ({marks})",
+        f"SELECT 'VIEW', TABLE_SCHEMA, TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN ({marks})",
+        f"SELECT 'EVENT', EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN ({marks})",
+    )
+    objects = []
+    for sql in queries:
+        for kind, schema, name, definer in rows(connection, sql, databases):
+            objects.append({"type": kind, "schema": schema, "name": name, "definer": definer})
+    return sorted(objects, key=lambda o: (o["schema"], o["type"], o["name"]))
+
+
+def gather_server(connection, databases: list[str]) -> dict:
+    """What the preflight rules read of one server."""
+    version = rows(connection, "SELECT VERSION()")[0][0]
+    user = rows(connection, "SELECT CURRENT_USER()")[0][0]
+    marks = _in_clause(VARIABLES)
+    variables = {name.lower(): value for name, value in
+                 rows(connection, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})", VARIABLES)}  # noqa: S608
+    schemas = [row[0] for row in rows(connection, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")]
+    tables = gather_tables(connection, [d for d in databases if d in schemas])
+    charsets = sorted({c["charset"] for t in tables for c in t["columns"] if c["charset"]})
+    collations_used = sorted({c["collation"] for t in tables for c in t["columns"] if c["collation"]}
+                             | {t["collation"] for t in tables if t["collation"]})
+    grants = [row[0] for row in rows(connection, "SHOW GRANTS")]
+    system = _in_clause(SYSTEM_SCHEMAS)
+    used = rows(connection, f"SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES "
+                            f"WHERE TABLE_SCHEMA NOT IN ({system})", SYSTEM_SCHEMAS)[0][0]  # noqa: S608
+    return {
+        "version": version, "user": user, "variables": variables, "schemas": schemas, "tables": tables,
+        "objects": gather_objects(connection, [d for d in databases if d in schemas]), "charsets": charsets,
+        "collations_used": collations_used, "grants": grants, "used_bytes": int(used),
+        "collations": [row[0] for row in rows(connection, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS")],
+        "rds_procedures": sorted(row[0] for row in rows(
+            connection, "SELECT ROUTINE_NAME FROM information_schema.ROUTINES "
+                        "WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%%'")),
+    }
