@@ -105,8 +105,9 @@ def preflight_findings(source: dict, target: dict, options: dict) -> list[dict]:
 
     source/target: what mysql_migration_preflight gathered (version, variables, tables,
     objects, grants, collations...). options: mode (dump|replication), databases,
-    definers (refuse|rewrite), allow_non_innodb, resumable_tables (tables this migration
-    loaded before: not "foreign" data on the target), target_free_bytes (None: unknown),
+    definers (refuse|rewrite), allow_non_innodb, resuming (an earlier run of this migration
+    loaded units: the source's tables and views on the target are its own, not foreign data),
+    target_free_bytes (None: unknown),
     replication (the replication account's grants and server facts) and storage_margin.
     """
     findings: list[dict] = []
@@ -170,7 +171,21 @@ def preflight_findings(source: dict, target: dict, options: dict) -> list[dict]:
                                      f"objects owned by {', '.join(foreign_definers)}: {', '.join(objects)}; "
                                      "set migrate_db_definers=rewrite to make the target account their definer"))
 
-    resumable = set(options.get("resumable_tables", []))
+    if options.get("cutover"):
+        # read_only does not stop a routine that runs as a definer holding SUPER (or READ_ONLY
+        # ADMIN on MariaDB), nor an event: seen on MariaDB 10.11 (a SQL SECURITY DEFINER
+        # procedure of root@localhost kept writing under read_only). MySQL's super_read_only,
+        # which the cutover sets there, stops them; MariaDB before 11 has none.
+        writers = [f"{o['type'].lower()} {o['schema']}.{o['name']} ({o['definer']})" for o in source["objects"]
+                   if (o["type"] == "PROCEDURE" and o.get("security") == "DEFINER" and o.get("data_access") != "READS SQL DATA")
+                   or o["type"] == "EVENT"]
+        if writers and src_version["flavour"] == "mariadb":
+            findings.append(_finding("warning", "read_only_bypass",
+                                     "read_only will not stop these if their definer has SUPER or READ_ONLY ADMIN: "
+                                     f"{', '.join(writers)}; keep the application from calling them during the cutover "
+                                     "or make them SQL SECURITY INVOKER (the verification refuses the cutover if they write)"))
+
+    resumable = {f"{t['schema']}.{t['name']}" for t in source["tables"]} if options.get("resuming") else set()
     foreign = sorted(f"{t['schema']}.{t['name']}" for t in target["tables"]
                      if t["schema"] in options["databases"] and f"{t['schema']}.{t['name']}" not in resumable)
     if foreign:

@@ -79,19 +79,19 @@ def gather_tables(connection, databases: list[str]) -> list[dict]:
         SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine,
                TABLE_ROWS AS rows_estimate, DATA_LENGTH AS data_length, INDEX_LENGTH AS index_length,
                TABLE_COLLATION AS collation
-        FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({marks}) ORDER BY TABLE_SCHEMA, TABLE_NAME""",  # noqa: S608
+        FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ({marks}) ORDER BY TABLE_SCHEMA, TABLE_NAME""",
                        databases)
     columns: dict[tuple, list] = {}
     for row in dict_rows(connection, f"""
             SELECT TABLE_SCHEMA AS `schema`, TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS type,
                    CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN ({marks})
-            ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION""", databases):  # noqa: S608
+            ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION""", databases):
         columns.setdefault((row["schema"], row["table"]), []).append(row)
     keys: dict[tuple, list] = {}
     for schema, table, column in rows(connection, f"""
             SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
-            WHERE TABLE_SCHEMA IN ({marks}) AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX""",  # noqa: S608
+            WHERE TABLE_SCHEMA IN ({marks}) AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX""",
                                       databases):
         keys.setdefault((schema, table), []).append(column)
     for table in tables:
@@ -110,15 +110,18 @@ def gather_objects(connection, databases: list[str]) -> list[dict]:
         return []
     marks = _in_clause(databases)
     queries = (
-        f"SELECT ROUTINE_TYPE, ROUTINE_SCHEMA, ROUTINE_NAME, DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ({marks})",
-        f"SELECT 'TRIGGER', TRIGGER_SCHEMA, TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN ({marks})",
-        f"SELECT 'VIEW', TABLE_SCHEMA, TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN ({marks})",
-        f"SELECT 'EVENT', EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN ({marks})",
+        f"SELECT ROUTINE_TYPE, ROUTINE_SCHEMA, ROUTINE_NAME, DEFINER, SECURITY_TYPE, SQL_DATA_ACCESS "
+        f"FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ({marks})",
+        f"SELECT 'TRIGGER', TRIGGER_SCHEMA, TRIGGER_NAME, DEFINER, 'DEFINER', '' FROM information_schema.TRIGGERS "
+        f"WHERE TRIGGER_SCHEMA IN ({marks})",
+        f"SELECT 'VIEW', TABLE_SCHEMA, TABLE_NAME, DEFINER, SECURITY_TYPE, '' FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN ({marks})",
+        f"SELECT 'EVENT', EVENT_SCHEMA, EVENT_NAME, DEFINER, 'DEFINER', '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN ({marks})",
     )
     objects = []
     for sql in queries:
-        for kind, schema, name, definer in rows(connection, sql, databases):
-            objects.append({"type": kind, "schema": schema, "name": name, "definer": definer})
+        for kind, schema, name, definer, security, data_access in rows(connection, sql, databases):
+            objects.append({"type": kind, "schema": schema, "name": name, "definer": definer, "security": security,
+                            "data_access": data_access})
     return sorted(objects, key=lambda o: (o["schema"], o["type"], o["name"]))
 
 
@@ -128,7 +131,7 @@ def gather_server(connection, databases: list[str]) -> dict:
     user = rows(connection, "SELECT CURRENT_USER()")[0][0]
     marks = _in_clause(VARIABLES)
     variables = {name.lower(): value for name, value in
-                 rows(connection, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})", VARIABLES)}  # noqa: S608
+                 rows(connection, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})", VARIABLES)}
     schemas = [row[0] for row in rows(connection, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")]
     tables = gather_tables(connection, [d for d in databases if d in schemas])
     charsets = sorted({c["charset"] for t in tables for c in t["columns"] if c["charset"]})
@@ -137,7 +140,7 @@ def gather_server(connection, databases: list[str]) -> dict:
     grants = [row[0] for row in rows(connection, "SHOW GRANTS")]
     system = _in_clause(SYSTEM_SCHEMAS)
     used = rows(connection, f"SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES "
-                            f"WHERE TABLE_SCHEMA NOT IN ({system})", SYSTEM_SCHEMAS)[0][0]  # noqa: S608
+                            f"WHERE TABLE_SCHEMA NOT IN ({system})", SYSTEM_SCHEMAS)[0][0]
     return {
         "version": version, "user": user, "variables": variables, "schemas": schemas, "tables": tables,
         "objects": gather_objects(connection, [d for d in databases if d in schemas]), "charsets": charsets,

@@ -47,11 +47,12 @@ options:
     description: Report tables of other engines as a warning instead of a blocker.
     type: bool
     default: false
-  resumable_tables:
-    description: Tables (C(db.table)) an earlier run of this migration loaded; they may be on the target.
-    type: list
-    elements: str
-    default: []
+  resuming:
+    description:
+      - An earlier run of this migration loaded part of the dump - the source's tables and views found on the
+        target are its own (a resumed load replaces them), not foreign data.
+    type: bool
+    default: false
   target_allocated_bytes:
     description: The target's storage (RDS AllocatedStorage); its free space is this less what its tables use.
     type: int
@@ -125,7 +126,7 @@ def main():
             "cutover": {"type": "bool", "default": False},
             "definers": {"type": "str", "choices": ["refuse", "rewrite"], "default": "refuse"},
             "allow_non_innodb": {"type": "bool", "default": False},
-            "resumable_tables": {"type": "list", "elements": "str", "default": []},
+            "resuming": {"type": "bool", "default": False},
             "target_allocated_bytes": {"type": "int"},
             "storage_margin": {"type": "float", "default": 1.25},
         },
@@ -158,7 +159,7 @@ def main():
         free = max(0, params["target_allocated_bytes"] - target["used_bytes"])
     findings = preflight_findings(source, target, {
         "mode": params["mode"], "databases": databases, "definers": params["definers"], "cutover": params["cutover"],
-        "allow_non_innodb": params["allow_non_innodb"], "resumable_tables": params["resumable_tables"],
+        "allow_non_innodb": params["allow_non_innodb"], "resuming": params["resuming"],
         "target_free_bytes": free, "storage_margin": params["storage_margin"], "replication": replication,
     })
     size = sum(t["data_length"] + t["index_length"] for t in source["tables"] if t["type"] == "BASE TABLE")

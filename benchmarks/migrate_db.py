@@ -1,0 +1,99 @@
+"""Benchmark of playbooks/migrate_db.yml: mysqldump against mydumper, and the cutover's window.
+
+Real servers in podman (tests/migration_lab.py: MariaDB 10.11 source and an RDS stand-in, a
+migration host), the shop's schema seeded with --orders orders (two items each), the target's
+secret in the emulator. For each tool, a dump-mode migration (no cutover) from an empty
+target; the figures are the playbook's own (the dump's and the load's lines):
+
+    tool       rows    MiB  dump s  load s  rows/s  MiB/s  verify+rest s  total s
+
+then a replication-mode migration with cutover while a shop writes to the source all along,
+which gives the write-unavailable window (source read-only until the application's setting
+names RDS) and how many of the shop's writes were refused in it.
+
+    python benchmarks/migrate_db.py [--orders 1000000] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from helpers import Emulator, free_port, run_playbook  # noqa: E402
+from migration_lab import Lab, Shop  # noqa: E402
+
+DUMP_LINE = re.compile(r"dump \((\w+)\): ([\d.]+) MiB in (\d+) s .*done")
+LOAD_LINE = re.compile(r"load \((\w+)\): .*?([\d.]+)\s+MiB in ([\d.]+) s", re.S)
+
+
+def migrate(emulator, lab, workdir: Path, *args, **variables):
+    inventory = lab.inventory(workdir)
+    extra = lab.variables(migrate_db_report_dir=str(workdir / "reports"), migrate_db_definers="rewrite", **variables)
+    started = time.monotonic()
+    run = run_playbook(emulator, "playbooks/migrate_db.yml", "-i", str(inventory), *args, extra=extra, timeout=7200)
+    if run.rc != 0:
+        raise SystemExit(f"migrate_db.yml failed:\n{run.output[-4000:]}")
+    report = json.loads(sorted((workdir / "reports").glob("*/report.json"))[-1].read_text())
+    return run.output, time.monotonic() - started, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-migrate-") as tmp:
+        workdir = Path(tmp)
+        emulator = Emulator(port=free_port(), state_dir=workdir / "emulator")
+        lab = Lab(prefix=f"bench-migrate-{os.getpid()}")
+        emulator.start()
+        try:
+            started = time.monotonic()
+            lab.start(orders=args.orders)
+            counts = lab.counts("source")
+            rows = sum(counts.values())
+            print(f"seeded {args.orders} orders ({rows} rows in {len(counts)} tables) in {time.monotonic() - started:.0f} s; "
+                  f"machine: {os.cpu_count()} cores", flush=True)
+            emulator.client("secretsmanager").create_secret(Name="shop-local/db", SecretString=json.dumps(lab.target_secret()))
+
+            print(f"\n{'tool':10} {'rows':>9} {'MiB':>7} {'dump s':>7} {'load s':>7} {'rows/s':>8} {'MiB/s':>6} "
+                  f"{'verify+rest s':>14} {'total s':>8}")
+            for tool in ("mysqldump", "mydumper"):
+                lab.reset_target()
+                output, total, report = migrate(emulator, lab, workdir, migrate_db_tool=tool, migrate_db_threads=args.threads)
+                assert report["verification"]["match"], "verification failed"
+                _, mib, dump_s = DUMP_LINE.findall(output)[-1]
+                _, load_mib, load_s = LOAD_LINE.findall(output)[-1]
+                copy_s = float(dump_s) + float(load_s)
+                print(f"{tool:10} {rows:>9} {float(mib):>7.1f} {float(dump_s):>7.1f} {float(load_s):>7.1f} "
+                      f"{rows / copy_s:>8.0f} {float(mib) / copy_s:>6.1f} {total - copy_s:>14.1f} {total:>8.1f}", flush=True)
+
+            lab.reset_target()
+            shop = Shop(lab)
+            shop.start()
+            try:
+                _, total, report = migrate(emulator, lab, workdir, migrate_db_mode="replication", migrate_db_cutover=True,
+                                           migrate_db_threads=args.threads)
+            finally:
+                writes = shop.stop()
+            assert report["verification"]["match"], "verification failed"
+            lab.sql("source", "SET GLOBAL read_only = OFF")
+            print(f"\ncutover (replication mode, mydumper, the shop writing every ~0.1 s): write-unavailable window "
+                  f"{report['window_seconds']:.2f} s (source read-only until {report['stack']}'s setting names RDS); "
+                  f"shop writes kept: {writes['ok']}, refused once read-only: {writes['refused']}; run {total:.0f} s")
+        finally:
+            lab.stop()
+            emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""playbooks/migrate_db.yml against real servers (tests/migration_lab.py): a MariaDB source
+seeded with the shop's schema, a MariaDB target standing in for RDS (its master account has
+no SUPER; RDS's replication procedures), a migration host; the target's credentials and the
+application's setting in the emulator, where the database role keeps them.
+
+The tests run in order and share the servers: each starts from an empty target. The last one
+reads the source's general query log: the migration's account never wrote to the source but
+for the read-only switch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from helpers import ROOT, VENV_BIN, podman, run_playbook
+from migration_lab import Lab, Shop
+
+STACK = "shop-local"
+PARAMETER = f"/{STACK}/app/db-secret-name"
+LEGACY = f"{STACK}/legacy-db"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    lab = Lab(prefix=f"migtest-{os.getpid()}")
+    try:
+        lab.start(orders=20000)
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def aws(emulator, lab):
+    """The stack's side: the RDS secret the database role keeps, the setting the web stack reads."""
+    emulator.reset()
+    emulator.client("secretsmanager").create_secret(Name=f"{STACK}/db", SecretString=json.dumps(lab.target_secret()))
+    return emulator
+
+
+@pytest.fixture
+def migrate(aws, lab, tmp_path):
+    """Run migrate_db.yml from an empty target; the application's setting on the old database."""
+    lab.reset_target()
+    aws.client("ssm").put_parameter(Name=PARAMETER, Value=LEGACY, Type="String", Overwrite=True)
+    inventory = lab.inventory(tmp_path)
+
+    def run(*args, **variables):
+        extra = lab.variables(migrate_db_report_dir=str(tmp_path / "reports"), **variables)
+        return run_playbook(aws, "playbooks/migrate_db.yml", "-i", str(inventory), *args, extra=extra, timeout=600)
+
+    run.reports = tmp_path / "reports"
+    return run
+
+
+def parameter(aws) -> str:
+    return aws.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+
+
+def report(run) -> dict:
+    [path] = sorted(run.reports.glob("*/report.json"))[-1:]
+    return json.loads(path.read_text())
+
+
+def test_blockers_stop_the_run_before_any_write(migrate, lab, aws):
+    lab.sql("source", "CREATE DATABASE IF NOT EXISTS legacy; "
+                      "CREATE TABLE IF NOT EXISTS legacy.visits (id INT PRIMARY KEY, page VARCHAR(80)) ENGINE=MyISAM;")
+    try:
+        run = migrate(migrate_db_databases=["shop", "legacy"])  # definers: refuse (the default)
+    finally:
+        lab.sql("source", "DROP DATABASE legacy")
+    assert run.rc != 0, run.output[-3000:]
+    assert "MIGRATION BLOCKED (2 blocker(s), nothing written)" in run.output, run.output[-3000:]
+    assert "legacy.visits (MyISAM)" in run.output
+    assert "cannot create objects owned by root@localhost" in run.output
+    assert lab.value("target", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('shop', 'legacy')") == "0"
+    assert podman("exec", lab.containers["host"], "test", "-e", f"/var/tmp/shop-migrate/{STACK}/dump.done").returncode != 0
+    assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
+    blocked = report(migrate)
+    assert blocked["outcome"] == "blocked"
+    assert {f["code"] for f in blocked["preflight"]["findings"] if f["level"] == "blocker"} == {"non_innodb", "definers"}
+
+
+def test_check_mode_shows_the_plan_and_touches_nothing(migrate, lab, aws):
+    run = migrate("--check", migrate_db_definers="rewrite", migrate_db_mode="replication", migrate_db_cutover=True)
+    assert run.rc == 0, run.output[-3000:]
+    assert "check mode, nothing written: replication migration of shop" in run.output
+    assert f"cutover: verify, then set {PARAMETER} to {STACK}/db" in run.output
+    assert lab.value("target", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'shop'") == "0"
+    assert podman("exec", lab.containers["host"], "test", "-e", "/var/tmp/shop-migrate").returncode != 0
+    assert parameter(aws) == LEGACY
+    assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
+
+
+def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab, aws, tmp_path):
+    """mysqldump, cutover (the source read-only for the whole copy); the load is killed in the
+    middle of a table, the source is read-write again; the second run keeps the snapshot (the
+    source has not changed since), keeps what was loaded, reloads what was cut short, verifies
+    and cuts over."""
+    loaded = f"/var/tmp/shop-migrate/{STACK}/loaded.list"
+    extra = lab.variables(migrate_db_report_dir=str(migrate.reports), migrate_db_tool="mysqldump",
+                          migrate_db_definers="rewrite", migrate_db_cutover=True)
+    command = [str(VENV_BIN / "ansible-playbook"), "playbooks/migrate_db.yml", "-i", "inventories/local",
+               "-i", str(lab.inventory(tmp_path)), "-e", json.dumps({"aws_endpoint_url": aws.url}), "-e", json.dumps(extra)]
+    env = dict(os.environ, AWS_URL=aws.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_CACHE_CONNECTION=str(aws.state_dir / "inventory-cache"))
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    killed = False
+    deadline = time.monotonic() + 300
+    while first.poll() is None and time.monotonic() < deadline and not killed:
+        units = podman("exec", lab.containers["host"], "cat", loaded).stdout.split()
+        if len(units) >= 2:  # the database and the first table are in: kill the next table's load
+            killed = podman("exec", lab.containers["host"], "pkill", "-x", "mysql").returncode == 0
+        time.sleep(0.05)
+    output = first.communicate(timeout=300)[0]
+    assert killed, output[-3000:]
+    assert first.returncode != 0 and "MIGRATION ABORTED" in output, output[-3000:]
+    cut_short = podman("exec", lab.containers["host"], "cat", loaded).stdout.split()
+    assert 2 <= len(cut_short) < 7
+    assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
+
+    run = migrate(migrate_db_tool="mysqldump", migrate_db_definers="rewrite", migrate_db_cutover=True)
+    assert run.rc == 0, run.output[-4000:]
+    assert f"{len(cut_short)} already loaded by an earlier run" in run.output
+    assert "verification: every table and object matches" in run.output
+    assert lab.counts("target") == lab.counts("source")
+    assert lab.duplicates("target") == lab.duplicates("source") == 0
+    assert parameter(aws) == f"{STACK}/db"
+    assert lab.value("source", "SELECT @@GLOBAL.read_only") == "1"  # the old database stays read-only
+    done = report(migrate)
+    assert done["outcome"] == "cut over" and done["verification"]["match"] and done["window_seconds"] > 0
+    markdown = sorted(migrate.reports.glob("*/report.md"))[-1].read_text()
+    assert "# Database migration of shop-local: cut over" in markdown and "| shop.orders | 20000 | 20000 | 1 | match |" in markdown
+    lab.sql("source", "SET GLOBAL read_only = OFF")
+
+
+def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(migrate, lab, aws):
+    """mydumper; the shop writes to the source all along. A first run replicates; a row changed
+    on the target makes the cutover refuse (source read-write again); once mended, the cutover
+    verifies and switches with every write of the shop on the target."""
+    seeded = lab.counts("source")["orders"]
+    shop = Shop(lab)
+    shop.start()
+    try:
+        variables = {"migrate_db_mode": "replication", "migrate_db_definers": "rewrite", "migrate_db_tool": "mydumper"}
+        run = migrate(**variables)
+        assert run.rc == 0, run.output[-4000:]
+        assert "load (mydumper)" in run.output
+        assert report(migrate)["outcome"] == "replicating, ready to cut over"
+        assert lab.value("target", "SELECT COUNT(*) FROM shop.orders") is not None
+
+        lab.sql("target", "UPDATE shop.customers SET city = 'Tampered' WHERE id = 3")
+        refused = migrate(**variables, migrate_db_cutover=True)
+        assert refused.rc != 0 and "cutover refused" in refused.output, refused.output[-4000:]
+        assert "shop.customers" in refused.output.split("cutover refused")[1][:600]
+        assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
+        assert parameter(aws) == LEGACY
+        time.sleep(2)  # the shop writes again
+    finally:
+        writes = shop.stop()
+    assert writes["ok"] > 0
+
+    lab.sql("target", "UPDATE shop.customers t SET city = NULL WHERE id = 3")  # id 3: city NULL in the seed
+    shop.start()
+    try:
+        time.sleep(2)
+        run = migrate(**variables, migrate_db_cutover=True)
+    finally:
+        writes = shop.stop()
+    assert run.rc == 0, run.output[-4000:]
+    assert "verification: every table and object matches" in run.output
+    assert writes["refused"] > 0, "the source never became read-only under the shop"
+    counts = lab.counts("source")
+    assert counts == lab.counts("target")
+    assert counts["orders"] > seeded
+    assert lab.duplicates("target") == 0
+    assert parameter(aws) == f"{STACK}/db"
+    assert lab.value("target", "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'system user'") == "0"
+    done = report(migrate)
+    assert done["outcome"] == "cut over" and 0 < done["window_seconds"] < 60
+    lab.sql("source", "SET GLOBAL read_only = OFF")
+
+
+def test_the_source_was_never_written_but_for_the_read_only_switch(lab):
+    assert lab.value("source", "SELECT COUNT(*) FROM mysql.general_log WHERE user_host LIKE 'migrator[%'") != "0"
+    assert lab.source_writes_by_migration() == []
+    switched = lab.sql("source", "SELECT argument FROM mysql.general_log WHERE user_host LIKE 'migrator[%' "
+                                 "AND argument LIKE 'SET GLOBAL read_only%'")
+    assert {row[0] for row in switched} == {"SET GLOBAL read_only = ON", "SET GLOBAL read_only = OFF"}
+
