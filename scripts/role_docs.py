@@ -99,6 +99,16 @@ ROLES = {
                     "autoscaling:ExitStandby, elasticloadbalancing:DescribeTargetGroups, "
                     "elasticloadbalancing:DescribeTargetHealth; and the connection's (ssm:StartSession and the "
                     "transfer bucket on AWS)."),
+    "migrate_db": ("Moves MySQL databases into the stack's RDS instance from a migration host: preflight (versions, "
+                   "engines, definers, collations, size against free storage, binary log settings; blockers stop the "
+                   "run before any write), a consistent dump (mydumper, or mysqldump) loaded in units that a resumed run "
+                   "reloads whole, replication from the snapshot's position (RDS's procedures or the standard "
+                   "statements), chunked checksums of every table, and a cutover (source read-only, caught up, "
+                   "verified, the application's setting pointed at RDS) undone on any failure. Reports in Markdown "
+                   "and JSON.",
+                   "From the control machine: secretsmanager:GetSecretValue (the target's secret), "
+                   "rds:DescribeDBInstances, ssm:GetParameter and ssm:PutParameter (the application's setting, at "
+                   "the cutover). On the databases: see docs/migration.md."),
 }
 
 # Roles run by their own playbooks: their own example and tags.
@@ -120,6 +130,9 @@ HOST_EXAMPLES = {
                  "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
                  "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",
                  "        webstack_trusted_proxy_cidrs: [10.20.0.0/16]"],
+    "migrate_db": ["# playbooks/migrate_db.yml", "- name: Migrate the database into RDS",
+                   "  hosts: \"{{ migrate_db_host | default('migration') }}\"", "  gather_facts: false",
+                   "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: migrate_db}"],
 }
 
 

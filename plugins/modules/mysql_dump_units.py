@@ -7,7 +7,7 @@ module: mysql_dump_units
 short_description: Cut a mysqldump file or a mydumper folder into units that load, and reload, on their own
 description:
   - A unit is what a resumed load repeats whole - C(schema:<db>) (the database), C(table:<db>.<table>)
-    (the table dropped, created and filled: loading it twice never duplicates a row),
+    (the table dropped, created and filled - loading it twice never duplicates a row),
     C(post:<db>) (triggers, routines, events and views, created once every row is in, so that no
     trigger fires on a loaded row).
   - A mysqldump file (taken with C(--databases) and comments on) becomes one SQL file a unit,

@@ -11,9 +11,9 @@ description:
     one), on the source and on the target at once, and reports the chunks that differ.
   - Also compares the databases' routines, triggers, views and events by name.
   - The digest reads the same on MySQL and MariaDB (text as utf8mb4, binary data as hex,
-    timestamps in UTC, floating point as decimals). CHECKSUM TABLE does not: it depends on the
+    timestamps in UTC, floating point as decimals). CHECKSUM TABLE does not - it depends on the
     server's version and row format.
-  - Only reads: safe in check mode. Runs on the migration host; needs PyMySQL there.
+  - "Only reads: safe in check mode. Runs on the migration host; needs PyMySQL there."
 options:
   source:
     description: The source server (host, port, user, password, ssl_ca, connect_timeout).

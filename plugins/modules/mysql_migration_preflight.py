@@ -10,7 +10,7 @@ description:
     blockers, warnings and facts - versions, storage engines, definers the target cannot
     create, character sets and collations, size against the target's free storage, binary
     log settings, privileges, tables already on the target.
-  - Only reads (SELECT, SHOW): safe in check mode and on a production source.
+  - "Only reads (SELECT, SHOW): safe in check mode and on a production source."
   - Runs on the migration host; needs PyMySQL there.
 options:
   source:

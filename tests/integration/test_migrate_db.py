@@ -66,6 +66,29 @@ def report(run) -> dict:
     return json.loads(path.read_text())
 
 
+GOOD = {"migrate_db_host": "localhost", "migrate_db_source": {"host": "db1.internal", "user": "migrator", "password": "x"}}
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"migrate_db_source": {"host": "db1.internal", "user": "migrator"}},
+     "migrate_db_source must give host, user, password (the password from ansible-vault), or migrate_db_source_secret_name"),
+    ({"migrate_db_mode": "replicate"}, "value of migrate_db_mode must be one of: dump, replication, got: replicate"),
+    ({"migrate_db_mode": "replication"}, "migrate_db_replication must give user and password"),
+    ({"migrate_db_databases": ["shop", "mysql"]}, "migrate_db_databases must be a non-empty list of database names"),
+    ({"migrate_db_threads": 0, "migrate_db_checksum_chunk_rows": 10},
+     "migrate_db_threads must be 1-64 (got 0)"),
+    ({"migrate_db_threads": 0, "migrate_db_checksum_chunk_rows": 10},
+     "migrate_db_checksum_chunk_rows must be at least 1000 (got 10)"),
+    ({"migrate_db_host": "role_web"}, "migrate_db_host must match exactly one host of the inventory (the migration host); 'role_web' matches 0"),
+])
+def test_bad_settings_are_refused_before_any_connection(emulator, variables, message):
+    emulator.reset()
+    run = run_playbook(emulator, "playbooks/migrate_db.yml", extra={**GOOD, **variables}, timeout=120)
+    assert run.rc != 0
+    assert message in " ".join(run.output.split()), run.output[-3000:]
+    assert emulator.calls_but_inventory() == {}
+
+
 def test_blockers_stop_the_run_before_any_write(migrate, lab, aws):
     lab.sql("source", "CREATE DATABASE IF NOT EXISTS legacy; "
                       "CREATE TABLE IF NOT EXISTS legacy.visits (id INT PRIMARY KEY, page VARCHAR(80)) ENGINE=MyISAM;")
@@ -86,7 +109,12 @@ def test_blockers_stop_the_run_before_any_write(migrate, lab, aws):
 
 
 def test_check_mode_shows_the_plan_and_touches_nothing(migrate, lab, aws):
-    run = migrate("--check", migrate_db_definers="rewrite", migrate_db_mode="replication", migrate_db_cutover=True)
+    """The source's connection from a secret this time (host, username, password)."""
+    source = lab.variables()["migrate_db_source"]
+    aws.client("secretsmanager").create_secret(Name=LEGACY, SecretString=json.dumps(
+        {"host": source["host"], "port": 3306, "username": source["user"], "password": source["password"]}))
+    run = migrate("--check", migrate_db_definers="rewrite", migrate_db_mode="replication", migrate_db_cutover=True,
+                  migrate_db_source={}, migrate_db_source_secret_name=LEGACY)
     assert run.rc == 0, run.output[-3000:]
     assert "check mode, nothing written: replication migration of shop" in run.output
     assert f"cutover: verify, then set {PARAMETER} to {STACK}/db" in run.output
