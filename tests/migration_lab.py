@@ -74,7 +74,7 @@ GRANT EXECUTE ON PROCEDURE mysql.rds_reset_external_master TO shop_admin@'%';
 ALLOWED_ON_SOURCE = (
     "select", "show", "set session", "set names", "set character_set", "set sql_mode", "set sql_quote_show_create",
     "set time_zone", "set autocommit", "set @", "set option", "set wait_timeout", "set net_", "set global read_only",
-    "/*m!100100 set @@max_statement_time", "/*!40100 set", "/*!40101 set", "/*!40103 set", "/*!40014 set", "/*!", "flush tables", "flush /*!40101 local */ tables",
+    "/*m!100100 set ", "/*!40100 set", "/*!40101 set", "/*!40103 set", "/*!40014 set", "/*!", "flush tables", "flush /*!40101 local */ tables",
     "unlock tables", "start transaction", "begin", "commit", "rollback", "savepoint", "release savepoint", "use ",
     "lock tables", "set transaction", "set @@", "set session transaction", "checksum", "explain",
 )
@@ -158,7 +158,8 @@ class Lab:
         bad = []
         for (statement,) in statements:
             text = " ".join(statement.split()).lower()
-            if not text.startswith(ALLOWED_ON_SOURCE):
+            global_setting = "global" in text and not text.startswith(("set global read_only", "select @@global.", "show global"))
+            if not text.startswith(ALLOWED_ON_SOURCE) or global_setting:
                 bad.append(statement)
         return bad
 
