@@ -318,6 +318,7 @@ class DumpSplitter:
         self._in_header = True
         self._pending: list[str] = []
         self._after_data = False
+        self._data_kind = ""
 
     def _write(self, unit: str, lines: list[str]) -> None:
         stream = self._streams.get(unit)
