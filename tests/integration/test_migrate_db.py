@@ -151,6 +151,14 @@ def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab,
     assert 2 <= len(cut_short) < 7
     assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
 
+    # A cutover stopped by Ctrl-C skips the playbook's rescue: migrate_db_abort undoes its switch.
+    lab.sql("source", "SET GLOBAL read_only = ON")
+    podman("exec", lab.containers["host"], "touch", f"/var/tmp/shop-migrate/{STACK}/source-read-only", check=True)
+    aborted = migrate(migrate_db_abort=True)
+    assert aborted.rc == 0, aborted.output[-3000:]
+    assert "the source is read-write again" in aborted.output
+    assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
+
     run = migrate(migrate_db_tool="mysqldump", migrate_db_definers="rewrite", migrate_db_cutover=True)
     assert run.rc == 0, run.output[-4000:]
     assert f"{len(cut_short)} already loaded by an earlier run" in run.output
