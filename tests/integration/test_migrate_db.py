@@ -136,16 +136,20 @@ def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab,
                "-i", str(lab.inventory(tmp_path)), "-e", json.dumps({"aws_endpoint_url": aws.url}), "-e", json.dumps(extra)]
     env = dict(os.environ, AWS_URL=aws.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_CACHE_CONNECTION=str(aws.state_dir / "inventory-cache"))
-    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    killed = False
-    deadline = time.monotonic() + 300
-    while first.poll() is None and time.monotonic() < deadline and not killed:
-        units = podman("exec", lab.containers["host"], "cat", loaded).stdout.split()
-        if len(units) >= 2:  # the database and the first table are in: kill the next table's load
-            killed = podman("exec", lab.containers["host"], "pkill", "-x", "mysql").returncode == 0
-        time.sleep(0.05)
-    output = first.communicate(timeout=300)[0]
-    assert killed, output[-3000:]
+    # Inside the migration host, as soon as order_items' load runs, its mysql client is killed
+    # (the brackets keep the pattern from matching the watcher's own command line).
+    watcher = subprocess.Popen(
+        ["podman", "exec", lab.containers["host"], "bash", "-c",
+         "for i in $(seq 20000); do if pgrep -f 'table-shop[.]order_items[.]sql' >/dev/null; then "
+         "pkill -x mysql && exit 0; fi; sleep 0.01; done; exit 1"],
+        env=dict(os.environ, CONTAINERS_CONF=str(ROOT / "tools/podman/containers.conf")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        output = first.stdout + first.stderr
+        assert watcher.wait(timeout=5) == 0, output[-3000:]
+    finally:
+        watcher.kill()
     assert first.returncode != 0 and "MIGRATION ABORTED" in output, output[-3000:]
     cut_short = podman("exec", lab.containers["host"], "cat", loaded).stdout.split()
     assert 2 <= len(cut_short) < 7
@@ -167,6 +171,8 @@ def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab,
     assert lab.duplicates("target") == lab.duplicates("source") == 0
     assert parameter(aws) == f"{STACK}/db"
     assert lab.value("source", "SELECT @@GLOBAL.read_only") == "1"  # the old database stays read-only
+    # The dump (customer data) left the migration host with the cutover.
+    assert podman("exec", lab.containers["host"], "test", "-e", f"/var/tmp/shop-migrate/{STACK}/dump.sql").returncode == 1
     done = report(migrate)
     assert done["outcome"] == "cut over" and done["verification"]["match"] and done["window_seconds"] > 0
     markdown = sorted(migrate.reports.glob("*/report.md"))[-1].read_text()
