@@ -38,6 +38,13 @@ CASES = [
     ("cache class as node type", {"cache_node_type": "t4g.micro"}, "cache_node_type"),
     ("queue retention out of range", {"messaging_retention_seconds": 30}, "messaging_retention_seconds"),
     ("bad environment name", {"stack_environment": "Prod!"}, "stack_environment"),
+    ("overlapping promotions", {"compute_promotions": [
+        {"name": "a", "start": "2099-11-26T00:00:00Z", "end": "2099-11-28T00:00:00Z", "min_size": 4, "max_size": 8},
+        {"name": "b", "start": "2099-11-27T00:00:00Z", "end": "2099-11-29T00:00:00Z", "min_size": 4, "max_size": 8}]},
+     "compute_promotions"),
+    ("promotion in the past", {"compute_promotions": [
+        {"name": "old", "start": "2020-11-26T00:00:00Z", "end": "2020-11-28T00:00:00Z", "min_size": 4, "max_size": 8}]},
+     "compute_promotions[0] (old) ended"),
     ("both scaling targets off", {"compute_target_cpu": None, "compute_target_requests_per_target": None},
      "compute_target_requests_per_target"),
 ]

@@ -1,6 +1,8 @@
 """The production inventory converges on the emulator too, with its stricter settings,
 and is destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
 
+import datetime as dt
+
 import pytest
 from billable import billable_resources
 from helpers import run_playbook
@@ -47,6 +49,14 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(emulator):
     group = emulator.client("autoscaling", REGION).describe_auto_scaling_groups(
         AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
     assert (group["MinSize"], group["MaxSize"]) == (3, 30)
+    autoscaling = emulator.client("autoscaling", REGION)
+    scheduled = {a["ScheduledActionName"]: (a["StartTime"].astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"), a["MinSize"], a["MaxSize"]) for a in
+                 autoscaling.describe_scheduled_actions(AutoScalingGroupName=f"{STACK}-web")["ScheduledUpdateGroupActions"]}
+    assert scheduled["promotion-black-friday-2027-scale-out"] == ("2027-11-25T22:15Z", 12, 60)
+    assert scheduled["promotion-black-friday-2027-scale-back"] == ("2027-11-29T22:59Z", 3, 30)
+    assert len(scheduled) == 4
+    policies = {p["PolicyName"]: p for p in autoscaling.describe_policies(AutoScalingGroupName=f"{STACK}-web")["ScalingPolicies"]}
+    assert policies[f"{STACK}-web-predictive"]["PredictiveScalingConfiguration"]["Mode"] == "ForecastOnly"
     lt = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web", Versions=["$Latest"])["LaunchTemplateVersions"][0]
     assert lt["LaunchTemplateData"]["ImageId"] == ami
 

@@ -396,6 +396,8 @@ def install() -> None:
     AutoScalingBackend.enter_standby_instances = enter_standby
     AutoScalingBackend.exit_standby_instances = exit_standby
 
+    _install_scheduled_actions(AutoScalingBackend, ValidationError)
+
     def group_of(response, name):
         group = response.autoscaling_backend.autoscaling_groups.get(name)
         if group is None:
@@ -461,6 +463,91 @@ def install() -> None:
     AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes
     AutoScalingResponse.cancel_instance_refresh = cancel_instance_refresh
     AutoScalingResponse.rollback_instance_refresh = rollback_instance_refresh
+
+
+def _install_scheduled_actions(backend_class, validation_error) -> None:
+    """Scheduled actions after the API reference (PutScheduledUpdateGroupAction, DescribeScheduledActions,
+    DeleteScheduledAction) and the user guide ("Scheduled scaling"), where moto 5.2 differs:
+
+    - an action's name is unique within its group (moto keys them by name alone: two groups'
+      actions of one name overwrite each other);
+    - the group must exist; MinSize above MaxSize is refused; "If you try to schedule your action
+      in the past, Amazon EC2 Auto Scaling returns an error message";
+    - deleting the group deletes its actions;
+    - a one-off action runs at its time (MinSize, MaxSize, DesiredCapacity set; the desired
+      capacity kept within the new limits) and is then deleted. Due actions run whenever the
+      group's actions or the group are described.
+    """
+    from moto.autoscaling.models import FakeScheduledAction
+
+    def due(self) -> None:
+        now = _now()
+        for key, action in list(self.scheduled_actions.items()):
+            start = _time(action.start_time)
+            if action.recurrence or start is None or start > now:
+                continue
+            del self.scheduled_actions[key]
+            group = self.autoscaling_groups.get(action.auto_scaling_group_name)
+            if group is None:
+                continue
+            low = group.min_size if action.min_size is None else action.min_size
+            high = group.max_size if action.max_size is None else action.max_size
+            desired = group.desired_capacity if action.desired_capacity is None else action.desired_capacity
+            group.min_size, group.max_size = low, high
+            group.set_desired_capacity(min(high, max(low, desired or 0)))
+            log.info("scheduled action %s ran on %s: min %s max %s", action.scheduled_action_name, group.name, low, high)
+
+    def put(self, name, desired_capacity, max_size, min_size, scheduled_action_name, start_time, end_time,
+            recurrence, timezone):
+        if name not in self.autoscaling_groups:
+            raise validation_error(f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
+        low, high = (None if v is None else int(v) for v in (min_size, max_size))
+        if low is not None and high is not None and low > high:
+            raise validation_error(f"MinSize ({low}) must not be greater than MaxSize ({high})")
+        start = _time(start_time)
+        if start is not None and not recurrence and start <= _now():
+            raise validation_error("Given start time is in the past")
+        action = FakeScheduledAction(name, None if desired_capacity is None else int(desired_capacity), high, low,
+                                     scheduled_action_name, start_time, end_time, recurrence, timezone)
+        self.scheduled_actions[(name, scheduled_action_name)] = action
+        return action
+
+    def describe(self, autoscaling_group_name=None, scheduled_action_names=None):
+        self.run_due_scheduled_actions()
+        return [a for (group, name), a in self.scheduled_actions.items()
+                if (not autoscaling_group_name or group == autoscaling_group_name)
+                and (not scheduled_action_names or name in scheduled_action_names)]
+
+    def delete(self, auto_scaling_group_name, scheduled_action_name):
+        if self.scheduled_actions.pop((auto_scaling_group_name, scheduled_action_name), None) is None:
+            raise validation_error("Scheduled action name not found")
+
+    original_describe_groups = backend_class.describe_auto_scaling_groups
+
+    def describe_groups(self, *args, **kwargs):
+        self.run_due_scheduled_actions()
+        return original_describe_groups(self, *args, **kwargs)
+
+    original_delete_group = backend_class.delete_auto_scaling_group
+
+    def delete_group(self, group_name):
+        original_delete_group(self, group_name)
+        for key in [k for k in self.scheduled_actions if k[0] == group_name]:
+            del self.scheduled_actions[key]
+
+    backend_class.run_due_scheduled_actions = due
+    backend_class.delete_auto_scaling_group = delete_group
+    backend_class.put_scheduled_update_group_action = put
+    backend_class.describe_scheduled_actions = describe
+    backend_class.delete_scheduled_action = delete
+    backend_class.describe_auto_scaling_groups = describe_groups
+
+
+def _time(value) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _validate(group, preferences: dict, desired: dict | None) -> None:
