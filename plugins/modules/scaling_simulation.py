@@ -108,7 +108,7 @@ def main():
     params = module.params
     traffic = params["traffic"]
     spike = params["spike"] or traffic.get("promotion_spike")
-    errors = check_traffic(dict(traffic, promotion_spike=spike), "traffic")
+    errors = check_traffic(dict(traffic, promotion_spike=spike))
     if not spike:
         errors.append("spike: no spike given and traffic.promotion_spike is not set")
     if errors:

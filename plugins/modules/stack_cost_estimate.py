@@ -113,7 +113,7 @@ def main():
     ), supports_check_mode=True)
     params = module.params
     stack = params["stack"]
-    errors = check_traffic(params["traffic"], "traffic")
+    errors = check_traffic(params["traffic"])
     errors += [f"stack.{key} is missing" for key in STACK_KEYS if key not in stack]
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)

@@ -93,3 +93,49 @@ def test_bad_settings_are_refused(kwargs, message):
 def test_a_baseline_day_needs_24_hours():
     with pytest.raises(ValueError, match="24 hourly values"):
         sim.Profile(hourly_rps=(1.0,) * 23)
+
+
+def test_the_requests_policy_sizes_the_group_when_it_asks_more():
+    # 100 rps = 6,000 requests a minute; 1,000 a target -> 6 instances, where CPU alone wants 2.
+    profile = sim.Profile(hourly_rps=FLAT_100, days=1)
+    both = sim.simulate(profile, settings(min_size=1, requests_per_target=1000.0))
+    assert both.instances[0] == 6 and both.instances[-1] == 6
+    cpu_only = sim.simulate(profile, settings(min_size=1))
+    assert cpu_only.instances[-1] == 2
+    assert sim.needed(100.0, settings(requests_per_target=1000.0)) == 6
+
+
+def test_scale_in_waits_for_every_policy():
+    # After a spike, CPU is low at once but the requests policy still wants 6: the group stays at 6.
+    profile = sim.Profile(hourly_rps=FLAT_100, spikes=(sim.Spike(start=60, multiplier=3, hold=60),))
+    result = sim.simulate(profile, settings(min_size=1, requests_per_target=1000.0))
+    assert result.instances[-1] == 6
+
+
+def test_the_schedule_strategy_opens_its_floor_before_the_spike():
+    profile = sim.profile_from({"hourly_rps": FLAT_100}, {"days": 2, "day": 2, "start_hour": 9, "multiplier": 10,
+                                                          "ramp_minutes": 10, "hold_minutes": 60, "decay_minutes": 20})
+    assert profile.minutes == 2 * 1440 and profile.spikes[0].start == 1440 + 540
+    cases = sim.strategies(profile, settings(min_size=2, max_size=30),
+                           {"min_size": 12, "max_size": 60, "scale_out_minutes": 45})
+    assert list(cases) == list(sim.STRATEGIES)
+    out, back = cases[sim.STRATEGIES[2]].schedule
+    assert (out.minute, out.min_size, out.max_size) == (1440 + 540 - 45, 12, 60)
+    assert (back.minute, back.min_size, back.max_size) == (1440 + 540 + 10 + 60 + 20, 2, 30)
+    results = sim.compare(profile, cases)
+    assert results[sim.STRATEGIES[2]].instances[1440 + 540 - 45] == 12
+
+
+def test_a_quiet_month_of_a_flat_load():
+    hours = sim.month_instance_hours({"hourly_rps": FLAT_100}, settings(min_size=1))
+    assert hours["instance_hours"] == 2 * 730 and hours["average_instances"] == 2 and hours["requests_at_risk"] == 0
+
+
+def test_bad_traffic_profiles_name_the_field():
+    errors = sim.check_traffic({"hourly_rps": [1] * 23, "instance_rps": 0, "ready_minutes": 5,
+                                "promotion_spike": {"multiplier": 0.5, "day": 4, "days": 3}})
+    text = "; ".join(errors)
+    assert "traffic_profile.hourly_rps must be 24 numbers" in text
+    assert "traffic_profile.instance_rps must be a number above 0" in text
+    assert "promotion_spike.multiplier must be 1 or more" in text
+    assert "promotion_spike.day (4) must lie within days (3)" in text
