@@ -91,3 +91,16 @@ def test_bad_inputs_are_refused_with_the_variable_named(tmp_path):
     rc, output = playbook("cost_report.yml", "staging", cost_report_dir=str(tmp_path), compute_min_size=9)
     assert rc != 0 and "compute_min_size" in output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_reports_in_the_docs_are_up_to_date(costs, tmp_path):
+    """docs/cost-and-scaling.md shows docs/reports/: regenerate them (scripts/cost_docs.sh) when an
+    inventory, a price or the model changes."""
+    for env, report in costs.items():
+        assert json.loads((ROOT / f"docs/reports/cost/shop-{env}.json").read_text()) == report, \
+            f"docs/reports/cost/shop-{env}.json is out of date: run scripts/cost_docs.sh"
+    rc, output = playbook("scaling_simulation.yml", "production", scaling_report_dir=str(tmp_path))
+    assert rc == 0, output[-3000:]
+    fresh = json.loads((tmp_path / "shop-production.json").read_text())
+    assert json.loads((ROOT / "docs/reports/scaling/shop-production.json").read_text()) == fresh, \
+        "docs/reports/scaling/shop-production.json is out of date: run scripts/cost_docs.sh"
