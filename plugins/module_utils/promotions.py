@@ -164,14 +164,18 @@ def reconcile(wanted: list[dict], existing: list[dict], prefix: str = DEFAULT_PR
     """What to put and what to delete. existing: the group's actions, snake_case (describe_scheduled_actions)."""
     current = {a["scheduled_action_name"]: a for a in existing if a["scheduled_action_name"].startswith(prefix)}
     wanted_names = {a["name"] for a in wanted}
-    put, keep = [], []
+    put, keep, stale = [], [], []
     for action in wanted:
-        if action["past"]:
-            continue  # already run (and deleted by AWS), or too late to schedule
         have = current.get(action["name"])
+        if action["past"]:
+            # Already run (and deleted by AWS), or too late to schedule. An action still there under
+            # this name with another definition (the promotion was moved earlier) would fire late: gone.
+            if have and comparable(have) != comparable(action):
+                stale.append(action["name"])
+            continue
         if have and comparable(have) == comparable(action):
             keep.append(action["name"])
         else:
             put.append(action)
-    delete = sorted(name for name in current if name not in wanted_names)
+    delete = sorted([name for name in current if name not in wanted_names] + stale)
     return {"put": put, "delete": delete, "keep": keep}

@@ -56,6 +56,10 @@ def test_past_and_under_way():
     assert out["past"] and not back["past"]
     todo = promo.reconcile([out, back], [], "promotion-")
     assert [a["name"] for a in todo["put"]] == ["promotion-sale-scale-back"], "a past action was scheduled"
+    # Moved earlier after its scale-out was scheduled: the old action would fire late, so it goes.
+    old = {"scheduled_action_name": "promotion-sale-scale-out", "start_time": dt.datetime(2027, 7, 3, tzinfo=dt.UTC),
+           "min_size": 6, "max_size": 40}
+    assert promo.reconcile([out, back], [old], "promotion-")["delete"] == ["promotion-sale-scale-out"]
 
 
 def test_times_need_an_offset():
