@@ -87,13 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     results = sim.compare(profile, sim.strategies(profile, sim.group_settings(traffic, group), promotion))
     stack = f"{literal(values, 'stack_project')}-{literal(values, 'stack_environment')}"
     title = f"{stack}: a {spike['multiplier']:g}x promotion spike ({instance_type}, target CPU {group['target_cpu']} %)"
-    inputs = {"spike": spike, "group": group, "promotion (schedule strategy)": promotion,
-              "requests/s an instance serves at the target latency": traffic["instance_rps"],
-              "launch to in service (minutes)": traffic["ready_minutes"]}
+    inputs = report.inputs(traffic, spike, group, promotion)
     print(report.markdown(title, inputs, results))
     if args.out:
-        opening = profile.spikes[0].start
-        files = report.write(args.out, stack, title, inputs, results, not args.no_chart, zoom=(opening - 60, opening + 60))
+        files = report.write(args.out, stack, title, inputs, results, not args.no_chart, opening=profile.spikes[0].start)
         print("written: " + ", ".join(files.values()))
     return 0
 

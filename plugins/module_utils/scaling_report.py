@@ -10,6 +10,14 @@ import json
 from pathlib import Path
 
 
+def inputs(traffic: dict, spike: dict, group: dict, promotion: dict | None) -> dict:
+    """What the report states it was computed from (the playbook and the command alike)."""
+    return {"baseline requests/s by hour (UTC)": list(traffic["hourly_rps"]), "spike": spike,
+            "requests/s an instance serves at the target latency": float(traffic["instance_rps"]),
+            "launch to in service (minutes)": int(traffic["ready_minutes"]),
+            "group": group, "promotion (schedule strategy)": promotion}
+
+
 def summaries(results: dict) -> dict:
     return {name: result.summary() for name, result in results.items()}
 
@@ -86,13 +94,15 @@ def chart(path: str | Path, title: str, results: dict, zoom: tuple[int, int] | N
 
 
 def write(directory: str | Path, stem: str, title: str, inputs: dict, results: dict, with_chart: bool = True,
-          zoom: tuple[int, int] | None = None) -> dict:
-    """<stem>.md, <stem>.json and (with_chart) <stem>.png in directory; returns their paths."""
+          opening: int | None = None) -> dict:
+    """<stem>.md, <stem>.json and (with_chart) <stem>.png in directory; returns their paths. With
+    opening (the spike's first minute), the chart zooms on the hour either side of it."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {"markdown": directory / f"{stem}.md", "json": directory / f"{stem}.json"}
     text = markdown(title, inputs, results)
     if with_chart:
+        zoom = None if opening is None else (opening - 60, opening + 60)
         files["chart"] = chart(directory / f"{stem}.png", title, results, zoom)
         text += f"\n![{title}]({stem}.png)\n"
     files["markdown"].write_text(text)

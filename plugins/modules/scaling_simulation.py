@@ -85,6 +85,7 @@ files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.scaling_report import inputs
 from ansible.module_utils.scaling_report import summaries
 from ansible.module_utils.scaling_report import write
 from ansible.module_utils.scaling_simulation import check_traffic
@@ -121,14 +122,10 @@ def main():
     results = compare(profile, strategies(profile, settings, params["promotion"]))
     files = {}
     if params["output_dir"] and not module.check_mode:
-        inputs = {"baseline requests/s by hour (UTC)": list(traffic["hourly_rps"]),
-                  "spike": spike, "requests/s an instance serves at the target latency": settings.instance_rps,
-                  "launch to in service (minutes)": settings.ready_minutes,
-                  "group": params["group"], "promotion (schedule strategy)": params["promotion"]}
+        stated = inputs(traffic, spike, params["group"], params["promotion"])
         try:
-            opening = profile.spikes[0].start
-            files = write(params["output_dir"], params["stem"], params["title"], inputs, results, params["chart"],
-                          zoom=(opening - 60, opening + 60))
+            files = write(params["output_dir"], params["stem"], params["title"], stated, results, params["chart"],
+                          opening=profile.spikes[0].start)
         except (OSError, RuntimeError) as exc:
             module.fail_json(msg=f"output_dir: could not write the report: {exc}")
     module.exit_json(changed=bool(files), strategies=summaries(results), files=files)
