@@ -13,6 +13,13 @@ RollbackInstanceRefresh, InstanceRefresh, RefreshPreferences, RollbackDetails) a
   configuration only when the refresh succeeds; cancel and rollback;
 - launches take the group's own launch-template version (moto launches the default one's tags)
   and are spread over the group's subnets, fewest instances per Availability Zone first;
+- an instance launched by a group carries what its launch-template version says: metadata
+  options, instance profile, block devices, security groups, user data, tags (moto 5.2 gives
+  it IMDSv2 "optional" and no profile whatever the template says);
+- DisableMetricsCollection (moto 5.2 raises NotImplementedError): "Metrics: If you omit this
+  property, all metrics are disabled." (DisableMetricsCollection);
+- DescribeAutoScalingGroups returns a group's tags ordered by key, whatever their creation
+  order (seen on AWS: terraform-provider-aws#13469);
 - Standby: an instance entering it is deregistered from the group's target groups, and
   registered again when it leaves (moto keeps it registered).
 
@@ -99,13 +106,22 @@ def launch(group, count: int, version=None) -> list:
             placement = ec2.get_subnet(subnet_id).availability_zone
         else:
             placement = group.availability_zones[len(group.instance_states) % len(group.availability_zones)]
+        data = version.data
         reservation = ec2.run_instances(
-            version.image_id, 1, version.data.get("UserData"), version.security_groups,
+            version.image_id, 1, data.get("UserData"), version.security_groups,
             instance_type=version.instance_type, tags={"instance": tags}, placement=placement,
             launch_config=None, is_instance_type_default=False, associate_public_ip=None, subnet_id=subnet_id,
             launch_template={"LaunchTemplateId": version.template.id, "Version": str(version.number)},
+            metadata_options=data.get("MetadataOptions") or {},
+            ebs_optimized=bool(data.get("EbsOptimized")),
+            monitoring_state="enabled" if (data.get("Monitoring") or {}).get("Enabled") else "disabled",
         )
+        profile = data.get("IamInstanceProfile") or {}
         for instance in reservation.instances:
+            if profile.get("Arn") or profile.get("Name"):
+                ec2.associate_iam_instance_profile(instance_id=instance.id,
+                                                   iam_instance_profile_name=profile.get("Name"),
+                                                   iam_instance_profile_arn=profile.get("Arn"))
             instance.autoscaling_group = group
             instance.shop_launched_at = time.monotonic()
             group.instance_states.append(InstanceState(
@@ -397,6 +413,7 @@ def install() -> None:
     AutoScalingBackend.exit_standby_instances = exit_standby
 
     _install_scheduled_actions(AutoScalingBackend, ValidationError)
+    _install_metrics_and_tags(AutoScalingBackend, AutoScalingResponse, FakeAutoScalingGroup)
 
     def group_of(response, name):
         group = response.autoscaling_backend.autoscaling_groups.get(name)
@@ -463,6 +480,43 @@ def install() -> None:
     AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes
     AutoScalingResponse.cancel_instance_refresh = cancel_instance_refresh
     AutoScalingResponse.rollback_instance_refresh = rollback_instance_refresh
+
+
+def _install_metrics_and_tags(backend_class, response_class, group_class) -> None:
+    from moto.core.responses import EmptyResult
+
+    # DisableMetricsCollection: "Metrics: If you omit this property, all metrics are
+    # disabled." (AWS Auto Scaling API reference, DisableMetricsCollection).
+    def group_disable_metrics_collection(self, metrics):
+        current = list(getattr(self, "metrics", None) or [])
+        self.metrics = [] if not metrics else [m for m in current if m not in metrics]
+
+    def backend_disable_metrics_collection(self, group_name, metrics):
+        group = self.describe_auto_scaling_groups([group_name])[0]
+        group.disable_metrics_collection(metrics)
+
+    def response_disable_metrics_collection(self):
+        group_name = self._get_param("AutoScalingGroupName")
+        metrics = self._get_param("Metrics")
+        self.autoscaling_backend.disable_metrics_collection(group_name, metrics)
+        return EmptyResult()
+
+    # DescribeAutoScalingGroups returns a group's tags ordered by key, whatever the order
+    # they were created in (seen on AWS: terraform-provider-aws#13469); moto 5.2 keeps the
+    # creation order, so a module that compares lists in order sees a change every run.
+    original_describe_asgs = backend_class.describe_auto_scaling_groups
+
+    def describe_auto_scaling_groups(self, *args, **kwargs):
+        groups = original_describe_asgs(self, *args, **kwargs)
+        for group in groups:
+            if isinstance(getattr(group, "tags", None), list):
+                group.tags.sort(key=lambda tag: tag.get("Key", tag.get("key", "")))
+        return groups
+
+    backend_class.describe_auto_scaling_groups = describe_auto_scaling_groups
+    group_class.disable_metrics_collection = group_disable_metrics_collection
+    backend_class.disable_metrics_collection = backend_disable_metrics_collection
+    response_class.disable_metrics_collection = response_disable_metrics_collection
 
 
 def _install_scheduled_actions(backend_class, validation_error) -> None:

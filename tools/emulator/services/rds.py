@@ -1,0 +1,189 @@
+"""RDS in the emulator: fixes to moto 5.2 and, in realistic mode, the DB instance lifecycle.
+
+Fixes (always on):
+- DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
+- a new MySQL 8 DB parameter group holds the engine-default parameters;
+- gp3 baseline IOPS and throughput in DescribeDBInstances;
+- DeleteDBSubnetGroup refused while an instance (deleting ones included) uses the group.
+
+Realistic mode: CreateDBInstance answers ``creating``, then ``backing-up`` (the first automated
+backup), then ``available``: ~7 min single-AZ, ~15 min Multi-AZ, with no ``Endpoint`` until the
+instance is available; ModifyDBInstance with ApplyImmediately is ``modifying`` ~5 min;
+DeleteDBInstance is ``deleting`` ~6 min, and its final snapshot appears when it is gone.
+Calls that need an available instance are refused with InvalidDBInstanceState meanwhile.
+(RDS UG "Viewing Amazon RDS DB instance status"; timings: shared/aws-behaviour.md, from
+hashicorp/terraform#498, TF#43322, terraform#32358.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import realism
+
+CREATE_SECONDS = {False: 420, True: 900}  # single-AZ ~7 min, Multi-AZ ~15 min
+BACKUP_SECONDS = 60  # the last minute of a create: the first automated backup
+MODIFY_SECONDS = 300
+DELETE_SECONDS = 360
+
+
+def install() -> None:
+    _install_fixes()
+    _install_lifecycle()
+
+
+def _install_fixes() -> None:
+    # DescribeDBParameterGroups with a DBParameterGroupName that does not exist fails with
+    # DBParameterGroupNotFound (RDS API reference, Errors); moto 5.2 answers an empty list.
+    from moto.rds.exceptions import DBParameterGroupNotFoundError, RDSClientError
+    from moto.rds.models import DBInstance, DBParameterGroup, RDSBackend
+
+    original_describe_pg = RDSBackend.describe_db_parameter_groups
+
+    def describe_db_parameter_groups(self, db_parameter_group_kwargs):
+        found = original_describe_pg(self, db_parameter_group_kwargs)
+        name = db_parameter_group_kwargs.get("db_parameter_group_name")
+        if name and not found:
+            raise DBParameterGroupNotFoundError(name)
+        return found
+
+    RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+    # A new DB parameter group holds its family's engine-default parameters (Source
+    # "engine-default", IsModifiable), which DescribeDBParameters lists and
+    # ModifyDBParameterGroup changes. moto 5.2 starts it empty, so modules that check a
+    # parameter exists before setting it never set it. MySQL 8 families get the subset in
+    # mysql8_parameters.json.
+    defaults_file = Path(__file__).resolve().parents[1] / "mysql8_parameters.json"
+    mysql8_defaults = json.loads(defaults_file.read_text())["parameters"]
+    original_pg_init = DBParameterGroup.__init__
+
+    def pg_init(self, *args, **kwargs):
+        original_pg_init(self, *args, **kwargs)
+        if (self.family or "").startswith("mysql8"):
+            for parameter in mysql8_defaults:
+                self.parameters[parameter["ParameterName"]] = dict(
+                    parameter, Source="engine-default", IsModifiable=True
+                )
+
+    DBParameterGroup.__init__ = pg_init
+
+    def pg_update_parameters(self, new_parameters):
+        for new_parameter in new_parameters:
+            self.parameters[new_parameter["ParameterName"]].update(new_parameter, Source="user")
+
+    DBParameterGroup.update_parameters = pg_update_parameters
+
+    # gp3 storage always has a baseline: for MySQL under 400 GiB 3,000 IOPS and 125 MiBps,
+    # from 400 GiB 12,000 IOPS and 500 MiBps (RDS User Guide, "gp3 storage"). AWS returns
+    # both in DescribeDBInstances; moto 5.2 leaves them out unless they were set.
+    original_instance_init = DBInstance.__init__
+
+    def instance_init(self, *args, **kwargs):
+        original_instance_init(self, *args, **kwargs)
+        if getattr(self, "storage_type", None) == "gp3":
+            large = int(getattr(self, "allocated_storage", 0) or 0) >= 400
+            if not getattr(self, "iops", None):
+                self.iops = 12000 if large else 3000
+            if not self.storage_throughput:
+                self._storage_throughput = 500 if large else 125
+
+    DBInstance.__init__ = instance_init
+
+    # DeleteDBSubnetGroup: "InvalidDBSubnetGroupStateFault: The DB subnet group cannot be
+    # deleted because it's in use" (RDS API reference); moto 5.2 deletes it from under the
+    # instance. A deleting instance still uses it.
+    original_delete_subnet_group = RDSBackend.delete_subnet_group
+
+    def delete_subnet_group(self, subnet_name):
+        users = [d.db_instance_identifier for d in self.databases.values() if d.db_subnet_group_name == subnet_name]
+        if users:
+            raise RDSClientError("InvalidDBSubnetGroupStateFault",
+                                 f"Cannot delete the subnet group '{subnet_name}' because at least one database "
+                                 f"instance: {users[0]} is still using it.")
+        return original_delete_subnet_group(self, subnet_name)
+
+    RDSBackend.delete_subnet_group = delete_subnet_group
+
+
+def _install_lifecycle() -> None:
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import DBInstance, RDSBackend
+
+    def invalid_state(identifier: str, status: str) -> RDSClientError:
+        return RDSClientError("InvalidDBInstanceState", f"Instance {identifier} is not in available state ({status}).")
+
+    # Endpoint: "not returned while the instance is being created" (RDS API reference,
+    # DBInstance.Endpoint); moto answers one at once.
+    original_endpoint = DBInstance.endpoint
+
+    def endpoint(self):
+        if getattr(self, "status", "available") in ("creating", "backing-up") and getattr(self, "shop_new", False):
+            return None
+        return original_endpoint.fget(self)
+
+    DBInstance.endpoint = property(endpoint)
+
+    original_create = RDSBackend.create_db_instance
+    original_modify = RDSBackend.modify_db_instance
+    original_delete = RDSBackend.delete_db_instance
+
+    def create_db_instance(self, db_kwargs):
+        database = original_create(self, db_kwargs)
+        if not realism.SETTINGS.realistic:
+            return database
+        total = CREATE_SECONDS[bool(database.multi_az)]
+        database.status, database.shop_new = "creating", True
+
+        def backing_up():
+            if database.status == "creating":
+                database.status = "backing-up"
+
+        def available():
+            if database.status == "backing-up":
+                database.status, database.shop_new = "available", False
+
+        realism.later(total - BACKUP_SECONDS, backing_up)
+        realism.later(total, available)
+        return database
+
+    # Changes that need the instance (class, storage, Multi-AZ...) apply while it is
+    # "modifying"; ModifyDBInstance refuses an instance that is not available.
+    settled = {"available", "storage-optimization"}
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        if realism.SETTINGS.realistic and database.status not in settled:
+            raise invalid_state(db_instance_identifier, database.status)
+        database = original_modify(self, db_instance_identifier, db_kwargs)
+        if realism.SETTINGS.realistic and db_kwargs.get("apply_immediately"):
+            database.status = "modifying"
+            realism.later(MODIFY_SECONDS,
+                          lambda: database.status == "modifying" and setattr(database, "status", "available"))
+        return database
+
+    def delete_db_instance(self, db_instance_identifier, final_db_snapshot_identifier=None,
+                           skip_final_snapshot=False, delete_automated_backups=True):
+        if not realism.SETTINGS.realistic:
+            return original_delete(self, db_instance_identifier, final_db_snapshot_identifier,
+                                   skip_final_snapshot, delete_automated_backups)
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        if database.status == "deleting":
+            raise RDSClientError("InvalidDBInstanceState", f"Instance {db_instance_identifier} is already being deleted.")
+        if database.deletion_protection:
+            return original_delete(self, db_instance_identifier, final_db_snapshot_identifier,
+                                   skip_final_snapshot, delete_automated_backups)
+        if final_db_snapshot_identifier and not skip_final_snapshot and \
+                final_db_snapshot_identifier in self.database_snapshots:
+            raise RDSClientError("DBSnapshotAlreadyExists",
+                                 f"Cannot create the snapshot because a snapshot with the identifier "
+                                 f"{final_db_snapshot_identifier} already exists.")
+        database.status = "deleting"
+        realism.later(DELETE_SECONDS, lambda: db_instance_identifier in self.databases and original_delete(
+            self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups))
+        return database
+
+    RDSBackend.create_db_instance = create_db_instance
+    RDSBackend.modify_db_instance = modify_db_instance
+    RDSBackend.delete_db_instance = delete_db_instance
