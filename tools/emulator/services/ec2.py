@@ -168,6 +168,13 @@ def _install_lifecycles() -> None:
     def instance_init(self, *args, **kwargs):
         original_instance_init(self, *args, **kwargs)
         VISIBILITY.hide(self.id, DESCRIBE_LAG_SECONDS)
+        # "By default, network interfaces that are automatically created and attached to
+        # instances ... are deleted when the instance terminates" (EC2 UG, "Modify network
+        # interface attributes", Delete on termination); moto 5.2 keeps them, in use, forever,
+        # so the instance's subnet and security groups could never be deleted.
+        for nic in self.nics.values():
+            if nic.description == "Primary network interface":
+                nic.delete_on_termination = True
         if realism.SETTINGS.realistic:
             # "pending" (code 0) until the instance boots (EC2 UG, instance lifecycle).
             self._state = InstanceState("pending", 0)
@@ -216,16 +223,13 @@ def _load_balancers(account_id: str, region: str) -> list:
 
 def _rds_subnets(database) -> set[str]:
     group = getattr(database, "db_subnet_group", None)
-    if group is None:
-        return set()
-    subnets = getattr(group, "subnets", []) or []
-    ids = {getattr(s, "id", s) for s in subnets}
+    subnets = list(getattr(group, "_subnets", None) or []) if group is not None else []
     # A Single-AZ instance holds an interface in its own AZ's subnet; Multi-AZ a standby in
     # another one too (RDS UG, "Working with a DB instance in a VPC").
     if getattr(database, "multi_az", False):
-        return ids
+        return {s.id for s in subnets}
     zone = getattr(database, "availability_zone", None)
-    return {getattr(s, "id", s) for s in subnets if getattr(s, "availability_zone", zone) == zone} or ids
+    return {s.id for s in subnets if s.availability_zone == zone} or {s.id for s in subnets}
 
 
 def _cache_subnets(account_id: str, region: str, cluster) -> set[str]:
@@ -256,7 +260,7 @@ def _install_dependencies() -> None:
                 if other.id == group_id:
                     continue
                 for rule in list(other.ingress_rules) + list(other.egress_rules):
-                    if any(source.get("GroupId") == group_id for source in rule.source_groups):
+                    if (rule.source_group or {}).get("GroupId") == group_id:
                         users.append(other.id)
         for eni in self.enis.values():
             if any(getattr(g, "id", g) == group_id for g in eni.group_set):

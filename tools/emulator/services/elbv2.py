@@ -60,8 +60,22 @@ def install() -> None:
     original_register = FakeTargetGroup.register
     original_health_for = FakeTargetGroup.health_for
 
+    # RegisterTargets accepts an instance that is still "pending" (an Auto Scaling group
+    # registers its instances as it launches them, ELB UG "Register targets"); moto 5.2 refuses
+    # any instance that is not "running", which only an instant emulator could satisfy.
     def register(self, targets):
-        original_register(self, targets)
+        from moto.elbv2.exceptions import TargetNotRunning
+
+        for target in targets:
+            instance = self.ec2_backend.get_instance_by_id(target["Id"])
+            if instance is not None and instance.state not in ("pending", "running"):
+                raise TargetNotRunning(instance_id=target["Id"])
+        running = [t for t in targets if getattr(self.ec2_backend.get_instance_by_id(t["Id"]), "state", "") != "pending"]
+        original_register(self, running)
+        for target in targets:
+            if target not in running:
+                self.targets[target["Id"]] = {"Id": target["Id"], "Port": target.get("Port", self.port)}
+                self.deregistered_targets.pop(target["Id"], None)
         seconds = realism.real_seconds(self.health_check_interval_seconds or 30)
         registered = getattr(self, "shop_healthy_at", None)
         if registered is None:

@@ -97,7 +97,8 @@ def _install_fixes() -> None:
     original_delete_subnet_group = RDSBackend.delete_subnet_group
 
     def delete_subnet_group(self, subnet_name):
-        users = [d.db_instance_identifier for d in self.databases.values() if d.db_subnet_group_name == subnet_name]
+        users = [d.db_instance_identifier for d in self.databases.values()
+                 if getattr(getattr(d, "db_subnet_group", None), "name", None) == subnet_name]
         if users:
             raise RDSClientError("InvalidDBSubnetGroupStateFault",
                                  f"Cannot delete the subnet group '{subnet_name}' because at least one database "
