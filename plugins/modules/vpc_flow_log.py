@@ -97,6 +97,8 @@ try:
 except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
+import uuid
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -123,8 +125,12 @@ def describe_flow_logs(client, resource_id, log_group_name):
 
 
 @AWSRetry.jittered_backoff()
-def create_flow_log(client, resource_id, traffic_type, log_group_name, role_arn, interval, tags):
+def create_flow_log(client, resource_id, traffic_type, log_group_name, role_arn, interval, tags, token):
     params = dict(
+        # One token for every retry of this create: when an answer is lost and the call is
+        # retried, EC2 returns the flow log the first call made instead of refusing a second
+        # one (EC2 API reference, "Ensuring idempotency").
+        ClientToken=token,
         ResourceIds=[resource_id],
         ResourceType=_resource_type(resource_id),
         TrafficType=traffic_type,
@@ -223,7 +229,7 @@ class FlowLogManager:
                 delete_flow_log(self.client, current["FlowLogId"])
             create_flow_log(
                 self.client, p["resource_id"], p["traffic_type"], p["log_group_name"],
-                p["deliver_logs_permission_arn"], p["max_aggregation_interval"], desired_tags,
+                p["deliver_logs_permission_arn"], p["max_aggregation_interval"], desired_tags, uuid.uuid4().hex,
             )
         except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="Could not create the flow log")
