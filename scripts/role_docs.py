@@ -109,6 +109,11 @@ ROLES = {
                    "From the control machine: secretsmanager:GetSecretValue (the target's secret), "
                    "rds:DescribeDBInstances, ssm:GetParameter and ssm:PutParameter (the application's setting, at "
                    "the cutover). On the databases: see docs/migration.md."),
+    "stack_lock": ("One run at a time per stack: the lock is an SSM parameter created only if absent, naming its "
+                   "holder (user, host, process), since when and until when. A second run is refused at once with "
+                   "that; a lock whose holder's process is gone on this host, or that expired, is taken over; any "
+                   "lock can be broken by its ID (playbooks/unlock.yml).",
+                   "ssm:GetParameter, ssm:PutParameter, ssm:DeleteParameter"),
 }
 
 # Roles run by their own playbooks: their own example and tags.
@@ -130,6 +135,10 @@ HOST_EXAMPLES = {
                  "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
                  "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",
                  "        webstack_trusted_proxy_cidrs: [10.20.0.0/16]"],
+    "stack_lock": ["# site.yml, playbooks/destroy.yml: the lock around the run's changes", "  tasks:",
+                   "    - ansible.builtin.import_role: {name: stack_lock}", "    - block:",
+                   "        - ansible.builtin.import_role: {name: network}", "      always:",
+                   "        - ansible.builtin.import_role: {name: stack_lock, tasks_from: release}"],
     "migrate_db": ["# playbooks/migrate_db.yml", "- name: Migrate the database into RDS",
                    "  hosts: \"{{ migrate_db_host | default('migration') }}\"", "  gather_facts: false",
                    "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: migrate_db}"],
@@ -154,11 +163,14 @@ def render(role, purpose, iam):
         lines.append(f"| `{name}` | {kind} | `{default}` | {description} |".replace("``", ""))
     entry_points = [f"`{name}` ({spec['short_description']})" for name, spec in specs.items() if name not in ("main", "validate")]
     if role in HOST_EXAMPLES:
-        lines += ["", "## Entry points", "", "`main` " + ("prepares a bake and launches the builder, or removes the images"
-                  if role == "web_image" else "configures the host") + "; `validate` checks the settings only"
+        main_text = {"web_image": "prepares a bake and launches the builder, or removes the images",
+                     "stack_lock": "takes the lock"}.get(role, "configures the host")
+        lines += ["", "## Entry points", "", "`main` " + main_text + ("" if role == "stack_lock" else "; `validate` checks the settings only")
                   + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
                   "", "## Example", "", "```yaml", *HOST_EXAMPLES[role], "```", "",
-                  "## Tags", "", f"In `playbooks/bake_ami.yml` this role runs under the tag `role::{role}`.", ""]
+                  "## Tags", "", ("Its tasks run under every tag (`always`): a run of one part takes the lock too."
+                                  if role == "stack_lock" else
+                                  f"In `playbooks/bake_ami.yml` this role runs under the tag `role::{role}`."), ""]
         return "\n".join(lines)
     lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
               "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
