@@ -32,6 +32,7 @@ class Emulator:
     port: int
     state_dir: Path
     fleet: bool = False  # run the local fleet: podman containers for the instances
+    options: tuple[str, ...] = ()  # more flags of awsemu.py start, e.g. the realistic mode's
 
     @property
     def url(self) -> str:
@@ -45,7 +46,7 @@ class Emulator:
         )
 
     def start(self) -> None:
-        self._cli("start", *(["--fleet"] if self.fleet else []))
+        self._cli("start", *(["--fleet"] if self.fleet else []), *self.options)
 
     def stop(self) -> None:
         self._cli("stop")

@@ -135,7 +135,7 @@ class Held(Exception):
 
 
 def _utc(text):
-    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
 
 
 def new_lock(holder, ttl, now):
@@ -222,7 +222,7 @@ class LockManager:
     def __init__(self, module, client, now=None):
         self.module = module
         self.client = client
-        self.now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.host = socket.gethostname()
 
     def acquire(self, name, holder, ttl, lock_id, break_lock_id):

@@ -14,8 +14,8 @@ or the ``AWSEMU_LATENCY_SCALE``, ``AWSEMU_THROTTLE``, ``AWSEMU_THROTTLE_FRACTION
   throttling" documents them; the other services answer ``Throttling`` (query APIs) or
   ``ThrottlingException`` (JSON APIs) past a rate of their own.
 - ``throttle_fraction``: a random fraction of the requests throttled on top of the buckets.
-- ``lost_responses``: a random fraction of the creates that carry an idempotency token (or are
-  idempotent by name, as AWS documents for them) succeed but answer HTTP 500 ``InternalError``,
+- ``lost_responses``: a random fraction of the creates that take an idempotency token
+  (``IDEMPOTENT_CREATES``) succeed but answer HTTP 500 ``InternalError``,
   as when the response is lost on its way: the SDK retries, and the emulator answers a retry
   that carries the same token with the first call's result, as AWS does ("Ensuring
   idempotency", EC2 API reference). A create without a token is not idempotent on AWS either:
@@ -211,8 +211,6 @@ EC2_RESOURCE_INTENSIVE = {"RunInstances", "TerminateInstances", "StartInstances"
 # emulator gives every action of theirs a bucket of this size and rate (Elastic Load Balancing
 # "Describe" calls: 10/s with bursts; RDS: "DescribeDBInstances" ~ 10/s). A conservative stand-in.
 OTHER_BUCKET = (40, 10.0)
-# JSON protocol services answer ThrottlingException; query (XML) services answer Throttling.
-JSON_SERVICES = {"secretsmanager", "ssm", "logs", "events", "kms", "elasticache-json", "sqs", "sts-json"}
 
 
 class Throttle:
@@ -264,10 +262,14 @@ def throttling_answer(service: str, json_protocol: bool) -> tuple[int, str, byte
 
 
 # --------------------------------------------------------------------------- lost responses
-# Creates that AWS makes idempotent, and the request parameter that carries their token
-# (EC2 API reference "Ensuring idempotency"; CloudFront CreateDistribution CallerReference;
-# Auto Scaling, ELB and RDS creates are idempotent by name: a second call with the same name
-# and settings returns the first resource, or fails with an "already exists" code).
+# Creates whose answer the fault may lose, and the request parameter that carries their
+# idempotency token (EC2 API reference, "Ensuring idempotency in Amazon EC2 API requests": "If
+# you repeat the request with the same client token ... the same response is returned").
+# botocore fills the token in by itself where the API model marks the parameter an
+# idempotencyToken (RunInstances, CreateNatGateway, CreateLaunchTemplate[Version],
+# CreateRouteTable) and its retries resend it; CreateVpcEndpoint's and CreateFlowLogs' are not
+# marked, so their callers must send one. A request sent without a token is lost all the same:
+# its retry makes a duplicate (or fails as "already exists"), as it would on AWS.
 IDEMPOTENT_CREATES = {
     "ec2:RunInstances": "ClientToken",
     "ec2:CreateNatGateway": "ClientToken",
@@ -276,8 +278,6 @@ IDEMPOTENT_CREATES = {
     "ec2:CreateVpcEndpoint": "ClientToken",
     "ec2:CreateFlowLogs": "ClientToken",
     "ec2:CreateRouteTable": "ClientToken",
-    "elasticloadbalancing:CreateLoadBalancer": "Name",
-    "elasticloadbalancing:CreateTargetGroup": "Name",
 }
 
 

@@ -1,4 +1,4 @@
-"""The emulator's instance refresh (tools/emulator/autoscaling.py), in process with moto: no
+"""The emulator's instance refresh (tools/emulator/services/autoscaling.py), in process with moto: no
 fleet, so targets answer moto's 'healthy' and the refresh runs in well under a second a batch."""
 
 import sys
@@ -15,7 +15,7 @@ moto = pytest.importorskip("moto")
 
 @pytest.fixture(scope="module", autouse=True)
 def extended():
-    import autoscaling
+    from services import autoscaling
 
     autoscaling.install()
 

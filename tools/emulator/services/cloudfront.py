@@ -50,11 +50,19 @@ def _install_propagation(cf_models) -> None:
     original_create = backend_class.create_distribution
     original_update = backend_class.update_distribution
 
+    managed_status = cf_models.Distribution.status  # moto's state manager: "Deployed" at once
+
+    def status(self):
+        own = self.__dict__.get("shop_status")
+        return own if own is not None else managed_status.fget(self)
+
+    cf_models.Distribution.status = property(status, managed_status.fset)
+
     def deploying(distribution):
         if realism.SETTINGS.latency_scale <= 0:
             return distribution
-        distribution.status = "InProgress"
-        realism.later(DEPLOY_SECONDS, lambda: setattr(distribution, "status", "Deployed"))
+        distribution.__dict__["shop_status"] = "InProgress"
+        realism.later(DEPLOY_SECONDS, lambda: distribution.__dict__.update(shop_status="Deployed"))
         return distribution
 
     def create_distribution(self, *args, **kwargs):
