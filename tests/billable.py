@@ -24,3 +24,42 @@ def billable_resources(emulator, region):
         "queues": emulator.client("sqs", region).list_queues().get("QueueUrls", []),
     }
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+def stack_inventory(emulator, region, stack):
+    """Count of each kind of resource the stack owns (by its Stack tag, or its VPC), to prove
+    that nothing was made twice: a duplicate shows as a count above the inventory's plan."""
+    ec2 = emulator.client("ec2", region)
+    tagged = [{"Name": "tag:Stack", "Values": [stack]}]
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=tagged)["Vpcs"]]
+    in_vpc = [{"Name": "vpc-id", "Values": vpcs}]
+    elb = emulator.client("elbv2", region)
+    balancers = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"].startswith(stack)]
+    groups = [tg for tg in elb.describe_target_groups()["TargetGroups"] if tg["TargetGroupName"].startswith(stack)]
+    counts = {
+        "vpcs": len(vpcs),
+        "subnets": len(ec2.describe_subnets(Filters=in_vpc)["Subnets"]) if vpcs else 0,
+        "internet_gateways": len(ec2.describe_internet_gateways(Filters=tagged)["InternetGateways"]),
+        "nat_gateways": len([n for n in ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]
+                             if n["State"] not in ("deleted", "deleting", "failed")]) if vpcs else 0,
+        "elastic_ips": len(ec2.describe_addresses()["Addresses"]),  # the NAT module does not tag its EIPs
+        "route_tables": len([t for t in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+                             if not any(a.get("Main") for a in t.get("Associations", []))]) if vpcs else 0,
+        "security_groups": len([g for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
+                                if g["GroupName"] != "default"]) if vpcs else 0,
+        "vpc_endpoints": len([e for e in ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
+                              if e["State"] not in ("deleted", "deleting")]) if vpcs else 0,
+        "flow_logs": len(ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": vpcs}])["FlowLogs"]) if vpcs else 0,
+        "launch_templates": len(ec2.describe_launch_templates(Filters=tagged)["LaunchTemplates"]),
+        "load_balancers": len(balancers),
+        "target_groups": len(groups),
+        "db_instances": len([d for d in emulator.client("rds", region).describe_db_instances()["DBInstances"]
+                             if d["DBInstanceIdentifier"].startswith(stack)]),
+        "cache_clusters": len([c for c in emulator.client("elasticache", region).describe_cache_clusters()["CacheClusters"]
+                               if c["CacheClusterId"].startswith(stack)]),
+        "distributions": len(emulator.client("cloudfront", region).list_distributions()["DistributionList"].get("Items", [])),
+        "auto_scaling_groups": len([g for g in emulator.client("autoscaling", region).describe_auto_scaling_groups()[
+            "AutoScalingGroups"] if g["AutoScalingGroupName"].startswith(stack)]),
+        "queues": len(emulator.client("sqs", region).list_queues(QueueNamePrefix=stack).get("QueueUrls", [])),
+    }
+    return counts
