@@ -21,6 +21,13 @@ VENV_BIN = Path(sys.executable).parent
 RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
+# The emulator's realistic mode as the lifecycle tests run it (tools/emulator/realism.py): AWS
+# at 1/20 of its pace, EC2's token buckets, 2 % of requests throttled at random, a quarter of
+# the idempotent creates losing their answer. Seed 8 loses the first two of those answers.
+REALISTIC = ("--latency-scale", "0.05", "--throttle", "--throttle-fraction", "0.02",
+             "--lost-responses", "0.25", "--seed", "8")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

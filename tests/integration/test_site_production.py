@@ -1,15 +1,29 @@
-"""The production inventory converges on the emulator too, with its stricter settings,
-and is destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
+"""The production inventory converges on the emulator too, with its stricter settings, in
+realistic mode (AWS's latencies at 1/20, throttling, lost answers: helpers.REALISTIC), and is
+destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
 
 import datetime as dt
 
 import pytest
-from billable import billable_resources
-from helpers import run_playbook
+from billable import billable_resources, stack_inventory
+from helpers import REALISTIC, Emulator, free_port, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-production"
 REGION = "eu-west-1"
+# A NAT gateway and a subnet of each tier per AZ (three), nothing made twice.
+PLANNED = {"vpcs": 1, "subnets": 9, "internet_gateways": 1, "nat_gateways": 3, "elastic_ips": 3, "route_tables": 5,
+           "security_groups": 4, "vpc_endpoints": 1, "flow_logs": 1, "launch_templates": 1, "load_balancers": 1,
+           "target_groups": 1, "db_instances": 1, "cache_clusters": 1, "distributions": 1, "auto_scaling_groups": 1,
+           "queues": 2}
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory):
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("production"), options=REALISTIC)
+    emu.start()
+    yield emu
+    emu.stop()
 
 
 def publish_baked_ami(emulator):
@@ -20,11 +34,12 @@ def publish_baked_ami(emulator):
     return ami
 
 
-def test_production_converges_and_is_destroyed_only_when_confirmed(emulator):
-    emulator.reset()
+def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
+    emulator = realistic
     ami = publish_baked_ami(emulator)
-    run = run_playbook(emulator, "site.yml", inventory="production")
+    run = run_playbook(emulator, "site.yml", inventory="production", timeout=1800)
     assert run.rc == 0, run.output[-5000:]
+    assert stack_inventory(emulator, REGION, STACK) == PLANNED
 
     ec2 = emulator.client("ec2", REGION)
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Stack", "Values": [STACK]}])["Vpcs"][0]
@@ -60,14 +75,19 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(emulator):
     lt = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web", Versions=["$Latest"])["LaunchTemplateVersions"][0]
     assert lt["LaunchTemplateData"]["ImageId"] == ami
 
-    again = run_playbook(emulator, "site.yml", inventory="production")
+    again = run_playbook(emulator, "site.yml", inventory="production", timeout=1800)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
+    check = run_playbook(emulator, "site.yml", "--check", inventory="production", timeout=1800)
+    assert check.rc == 0 and check.recap["changed"] == 0, check.output[-6000:]
+    assert stack_inventory(emulator, REGION, STACK) == PLANNED
+    assert emulator.stats()["realism"]["throttled"] > 0
 
     refused = run_playbook(emulator, "playbooks/destroy.yml", inventory="production")
     assert refused.rc != 0 and "destroy_confirm" in refused.output
     assert emulator.client("rds", REGION).describe_db_instances()["DBInstances"], "a refused destroy touched the database"
 
-    destroyed = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", extra={"destroy_confirm": STACK})
+    destroyed = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", extra={"destroy_confirm": STACK},
+                             timeout=1800)
     assert destroyed.rc == 0, destroyed.output[-5000:]
     assert billable_resources(emulator, REGION) == {}
     snapshots = emulator.client("rds", REGION).describe_db_snapshots()["DBSnapshots"]

@@ -73,14 +73,18 @@ class Settings:
 
 
 SETTINGS = Settings()
+# One generator per fault, so that with a seed the k-th idempotent create meets the same fate
+# however many requests the throttle drew for meanwhile: runs are reproducible.
 RANDOM = random.Random()  # noqa: S311 - fault injection, not cryptography
+RANDOM_LOST = random.Random()  # noqa: S311
 
 
 def configure(settings: Settings) -> None:
     settings.validate()
     global SETTINGS
     SETTINGS = settings
-    RANDOM.seed(settings.seed)
+    RANDOM.seed(None if settings.seed is None else f"{settings.seed}/throttle")
+    RANDOM_LOST.seed(None if settings.seed is None else f"{settings.seed}/lost")
 
 
 def real_seconds(aws_seconds: float) -> float:
@@ -306,7 +310,7 @@ class LostResponses:
             self.answers[(key, token)] = answer
 
     def lose(self) -> bool:
-        if SETTINGS.lost_responses > 0 and RANDOM.random() < SETTINGS.lost_responses:
+        if SETTINGS.lost_responses > 0 and RANDOM_LOST.random() < SETTINGS.lost_responses:
             self.lost += 1
             return True
         return False

@@ -11,7 +11,7 @@ import pytest
 
 moto = pytest.importorskip("moto")
 
-NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
