@@ -26,6 +26,10 @@ CREATE_SECONDS = {False: 420, True: 900}  # single-AZ ~7 min, Multi-AZ ~15 min
 BACKUP_SECONDS = 60  # the last minute of a create: the first automated backup
 MODIFY_SECONDS = 300
 DELETE_SECONDS = 360
+# Modifications that change the instance itself and put it in "modifying"; others (deletion
+# protection, backup window, tags...) are settings RDS records at once.
+INSTANCE_CHANGES = {"db_instance_class", "allocated_storage", "multi_az", "engine_version", "storage_type",
+                    "iops", "storage_throughput", "max_allocated_storage"}
 
 
 def install() -> None:
@@ -158,7 +162,8 @@ def _install_lifecycle() -> None:
         if realism.SETTINGS.realistic and database.status not in settled:
             raise invalid_state(db_instance_identifier, database.status)
         database = original_modify(self, db_instance_identifier, db_kwargs)
-        if realism.SETTINGS.realistic and db_kwargs.get("apply_immediately"):
+        touches = INSTANCE_CHANGES & {key for key, value in db_kwargs.items() if value is not None}
+        if realism.SETTINGS.realistic and db_kwargs.get("apply_immediately") and touches:
             database.status = "modifying"
             realism.later(MODIFY_SECONDS,
                           lambda: database.status == "modifying" and setattr(database, "status", "available"))
