@@ -35,7 +35,7 @@ import random
 import threading
 import time
 
-CONSISTENCY_FLOOR = 1.0
+CONSISTENCY_FLOOR = 2.0
 
 
 @dataclasses.dataclass

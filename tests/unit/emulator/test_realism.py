@@ -341,12 +341,11 @@ def test_a_lost_answer_retried_with_its_token_makes_no_duplicate(faulty):
 
 def test_a_lost_answer_retried_without_a_token_makes_a_duplicate(faulty):
     ec2, vpc, _ = network(faulty, "10.34.0.0/16")
-    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
     # CreateVpcEndpoint's ClientToken is not an idempotency token in botocore's model: with no
     # token, each of botocore's retries of a lost answer is one more endpoint, as it would be on AWS.
     lost_before = faulty.stats()["realism"]["lost"]
     try:
-        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[table])
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.dynamodb")
         answered = 1
     except ClientError as error:
         assert error.response["Error"]["Code"] == "InternalError"
@@ -355,3 +354,17 @@ def test_a_lost_answer_retried_without_a_token_makes_a_duplicate(faulty):
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
     assert lost >= 1
     assert len(endpoints) == lost + answered >= 2  # every retry made one more
+
+
+def test_a_second_gateway_endpoint_on_a_routed_table_is_refused(faulty):
+    ec2, vpc, _ = network(faulty, "10.35.0.0/16")
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    once = faulty_client(faulty, "ec2")
+    try:  # its answer is most likely lost: the endpoint is made all the same
+        once.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[table])
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "InternalError"
+    with pytest.raises(ClientError, match=f"RouteAlreadyExists.*route table {table} already has a route"):
+        once.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[table])
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert len(endpoints) == 1

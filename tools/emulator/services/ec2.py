@@ -15,7 +15,8 @@ Realistic mode (realism.SETTINGS.latency_scale > 0):
   security group referenced by another group or used by a network interface, a database, a
   cache cluster or a load balancer; a subnet holding network interfaces; an Internet Gateway
   detached while public addresses are mapped; a VPC with dependents) and ``ReleaseAddress``
-  refused with ``InvalidIPAddress.InUse`` while the address is associated.
+  refused with ``InvalidIPAddress.InUse`` while the address is associated; a second gateway
+  endpoint of a service on a route table already routed to it refused with RouteAlreadyExists.
 The dependency checks are on in instant mode too: AWS refuses those deletes whatever the speed.
 """
 
@@ -341,6 +342,27 @@ def _install_dependencies() -> None:
             raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
         return original_delete_vpc(self, vpc_id)
 
+    # A gateway endpoint adds a route to its service's prefix list in each of its route tables,
+    # and a route table holds one route per destination: a second gateway endpoint of the same
+    # service on a table already routed to it is refused with RouteAlreadyExists (VPC User
+    # Guide, "Gateway endpoints", routing: "You can't have more than one route to the same
+    # prefix list in a route table"). moto 5.2 adds it anyway.
+    original_create_endpoint = EC2Backend.create_vpc_endpoint
+
+    def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, policy_document, route_table_ids, *args, **kwargs):
+        if (endpoint_type or "gateway").lower() == "gateway":
+            for endpoint in self.vpc_end_points.values():
+                if endpoint.service_name != service_name or endpoint.state in ("deleted", "deleting"):
+                    continue
+                shared = set(endpoint.route_table_ids or []) & set(route_table_ids or [])
+                if shared:
+                    table = sorted(shared)[0]
+                    raise EC2ClientError("RouteAlreadyExists", f"route table {table} already has a route with "
+                                         f"destination-prefix-list-id {endpoint.destination_prefix_list_id}")
+        return original_create_endpoint(self, vpc_id, service_name, endpoint_type, policy_document, route_table_ids,
+                                        *args, **kwargs)
+
+    EC2Backend.create_vpc_endpoint = create_vpc_endpoint
     EC2Backend.delete_security_group = delete_security_group
     EC2Backend.delete_subnet = delete_subnet
     EC2Backend.detach_internet_gateway = detach_internet_gateway
