@@ -12,7 +12,17 @@ import threading
 import time
 
 import pytest
-from helpers import ROOT, VENV_BIN, Emulator, derive_image, free_port, podman, register_container_ami, run_playbook
+from helpers import (
+    REALISTIC,
+    ROOT,
+    VENV_BIN,
+    Emulator,
+    derive_image,
+    free_port,
+    podman,
+    register_container_ami,
+    run_playbook,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +37,10 @@ ENV = {"SHOP_STACK": STACK}
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    emulator = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("fleet-emulator"), fleet=True)
+    # In realistic mode (helpers.REALISTIC): the bake and the rolling updates meet AWS's latencies,
+    # throttling and lost answers as the build does.
+    emulator = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("fleet-emulator"), fleet=True,
+                        options=REALISTIC)
     emulator.start()
     try:
         # The stack and the bake need nothing of each other: both at once.

@@ -15,7 +15,7 @@ import time
 
 import pytest
 from billable import billable_resources, stack_inventory
-from helpers import REALISTIC, ROOT, VENV_BIN, Emulator, free_port, run_playbook
+from helpers import ROOT, VENV_BIN, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-local"
@@ -25,14 +25,6 @@ PLANNED = {"vpcs": 1, "subnets": 6, "internet_gateways": 1, "nat_gateways": 1, "
            "security_groups": 4, "vpc_endpoints": 1, "flow_logs": 0, "launch_templates": 1, "load_balancers": 1,
            "target_groups": 1, "db_instances": 1, "cache_clusters": 1, "distributions": 1, "auto_scaling_groups": 1,
            "queues": 2}
-
-
-@pytest.fixture(scope="module")
-def realistic(tmp_path_factory):
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("realistic"), options=REALISTIC)
-    emu.start()
-    yield emu
-    emu.stop()
 
 
 def start_site(emulator, log):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from billable import billable_resources, stack_inventory
-from helpers import REALISTIC, Emulator, free_port, run_playbook
+from helpers import run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-production"
@@ -16,14 +16,6 @@ PLANNED = {"vpcs": 1, "subnets": 9, "internet_gateways": 1, "nat_gateways": 3, "
            "security_groups": 4, "vpc_endpoints": 1, "flow_logs": 1, "launch_templates": 1, "load_balancers": 1,
            "target_groups": 1, "db_instances": 1, "cache_clusters": 1, "distributions": 1, "auto_scaling_groups": 1,
            "queues": 2}
-
-
-@pytest.fixture(scope="module")
-def realistic(tmp_path_factory):
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("production"), options=REALISTIC)
-    emu.start()
-    yield emu
-    emu.stop()
 
 
 def publish_baked_ami(emulator):
