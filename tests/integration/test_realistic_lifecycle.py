@@ -114,6 +114,7 @@ def test_unlock_breaks_only_the_named_lock(realistic):
 
     wrong = run_playbook(realistic, "playbooks/unlock.yml", extra={"stack_lock_id": "another-id"}, timeout=300)
     assert wrong.rc != 0 and lock_holder(realistic) == held
+    assert "locked by ops@runner-9" in wrong.output and "nothing was changed" in wrong.output
     missing = run_playbook(realistic, "playbooks/unlock.yml", timeout=300)
     assert missing.rc != 0 and "stack_lock_id is required" in missing.output
 

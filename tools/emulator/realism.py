@@ -211,9 +211,10 @@ EC2_BUCKETS = {
 }
 EC2_RESOURCE_INTENSIVE = {"RunInstances", "TerminateInstances", "StartInstances", "StopInstances",
                           "CreateImage", "CopyImage", "CreateSnapshot", "CreateVolume"}
-# The other services publish per-account quotas of requests a second rather than buckets; the
-# emulator gives every action of theirs a bucket of this size and rate (Elastic Load Balancing
-# "Describe" calls: 10/s with bursts; RDS: "DescribeDBInstances" ~ 10/s). A conservative stand-in.
+# The other services document their throttling as per-account, per-second request quotas that
+# differ by action and are not published as buckets (e.g. RDS User Guide, "Quotas"; ELB "Quotas
+# for your Application Load Balancers" lists no API rate). The emulator gives each of their
+# actions one stand-in bucket of this size and refill rate: an assumption, not an AWS figure.
 OTHER_BUCKET = (40, 10.0)
 
 

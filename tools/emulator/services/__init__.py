@@ -2,7 +2,7 @@
 
 Each module's ``install()`` patches moto in-process where it lacks an API the toolkit needs or
 answers unlike AWS, every patch after the AWS API reference it names. ``realism`` (the
-package beside this one) adds what real AWS does over time: lifecycles with latency, eventual
+module beside this package) adds what real AWS does over time: lifecycles with latency, eventual
 consistency, dependency violations, throttling and lost responses; each service module
 installs its own part of it.
 """

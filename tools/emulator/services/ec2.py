@@ -123,7 +123,6 @@ def _install_lifecycles() -> None:
     from moto.ec2.models.instances import Instance, InstanceState
 
     original_create_nat = EC2Backend.create_nat_gateway
-    original_delete_nat = EC2Backend.delete_nat_gateway
 
     # NatGateway.State: pending | failed | available | deleting | deleted (EC2 API reference).
     def create_nat_gateway(self, *args, **kwargs):
@@ -162,7 +161,6 @@ def _install_lifecycles() -> None:
 
     EC2Backend.create_nat_gateway = create_nat_gateway
     EC2Backend.delete_nat_gateway = delete_nat_gateway
-    del original_delete_nat
 
     original_instance_init = Instance.__init__
 
