@@ -120,28 +120,28 @@ ROLES = {
 HOST_EXAMPLES = {
     "web_image": ["# playbooks/bake_ami.yml: three plays around the builder", "- name: Prepare the bake and launch the builder",
                   "  hosts: localhost", "  vars_files: [vars/stack.yml]", "  tasks:",
-                  "    - ansible.builtin.include_role: {name: web_image}", "# ... the builder play applies webstack ...",
+                  "    - ansible.builtin.include_role: {name: shop.aws.web_image}", "# ... the builder play applies webstack ...",
                   "- name: Take the image", "  hosts: localhost", "  vars_files: [vars/stack.yml]", "  tasks:",
-                  "    - ansible.builtin.include_role: {name: web_image, tasks_from: finish}"],
+                  "    - ansible.builtin.include_role: {name: shop.aws.web_image, tasks_from: finish}"],
     "rollout": ["# playbooks/rolling_update.yml", "- name: Roll the web fleet onto a new AMI", "  hosts: localhost",
-                "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: rollout}"],
+                "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: shop.aws.rollout}"],
     "maintenance": ["# playbooks/maintenance/patch.yml (restart, command, collect_logs alike)",
                     "- name: Patch the web fleet in batches", "  hosts: \"{{ target | default('role_web') }}\"",
                     "  serial: \"{{ maintenance_serial | default(1) }}\"",
                     "  max_fail_percentage: \"{{ maintenance_max_fail_percentage | default(0) }}\"",
                     "  vars_files: [../vars/stack.yml]", "  tasks:",
-                    "    - ansible.builtin.import_role: {name: maintenance, tasks_from: patch}"],
+                    "    - ansible.builtin.import_role: {name: shop.aws.maintenance, tasks_from: patch}"],
     "webstack": ["- name: Configure the web stack", "  hosts: builder", "  become: true", "  roles:",
-                 "    - role: webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
+                 "    - role: shop.aws.webstack", "      vars:", "        webstack_release_version: 1.0.0-abc1234",
                  "        webstack_release_file: build/shop-1.0.0-abc1234.tar.gz",
                  "        webstack_trusted_proxy_cidrs: [10.20.0.0/16]"],
     "stack_lock": ["# site.yml, playbooks/destroy.yml: the lock around the run's changes", "  tasks:",
-                   "    - ansible.builtin.import_role: {name: stack_lock}", "    - block:",
-                   "        - ansible.builtin.import_role: {name: network}", "      always:",
-                   "        - ansible.builtin.import_role: {name: stack_lock, tasks_from: release}"],
+                   "    - ansible.builtin.import_role: {name: shop.aws.stack_lock}", "    - block:",
+                   "        - ansible.builtin.import_role: {name: shop.aws.network}", "      always:",
+                   "        - ansible.builtin.import_role: {name: shop.aws.stack_lock, tasks_from: release}"],
     "migrate_db": ["# playbooks/migrate_db.yml", "- name: Migrate the database into RDS",
                    "  hosts: \"{{ migrate_db_host | default('migration') }}\"", "  gather_facts: false",
-                   "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: migrate_db}"],
+                   "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: shop.aws.migrate_db}"],
 }
 
 
@@ -175,7 +175,7 @@ def render(role, purpose, iam):
     lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
               "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
               "", "## Example", "", "```yaml", f"- name: Build the {role} part", "  hosts: localhost", "  gather_facts: false",
-              "  vars_files: [playbooks/vars/stack.yml]", "  roles:", f"    - role: {role}", "```", "",
+              "  vars_files: [playbooks/vars/stack.yml]", "  roles:", f"    - role: shop.aws.{role}", "```", "",
               "## Tags", "", f"In `site.yml` and `playbooks/destroy.yml` this role runs under the tag `role::{role}`.", ""]
     return "\n".join(lines)
 

@@ -16,12 +16,18 @@ fi
 
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
-if [[ -x .venv/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
+if [[ ! -x .venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "Creating the Python environment in .venv ..."
+  "$PYTHON" -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -r requirements-dev.txt
+  echo "$want" > "$stamp"
+  echo "Python environment ready: $(.venv/bin/python -c 'import ansible.release as r; print("ansible-core", r.__version__)')"
 fi
-echo "Creating the Python environment in .venv ..."
-"$PYTHON" -m venv .venv
-.venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet -r requirements-dev.txt
-echo "$want" > "$stamp"
-echo "Python environment ready: $(.venv/bin/python -c 'import ansible.release as r; print("ansible-core", r.__version__)')"
+
+# This folder is the collection shop.aws (galaxy.yml): link it into the venv's collections,
+# beside the amazon.aws and community.aws that the ansible package bundles, so Ansible and
+# Python (the unit tests) resolve shop.aws to this working tree.
+collections=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections
+mkdir -p "$collections/shop"
+ln -sfn "$PWD" "$collections/shop/aws"

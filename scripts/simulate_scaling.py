@@ -12,22 +12,12 @@ playbooks/vars/aws_prices.yml; prints the Markdown table, and with --out writes 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name: str):
-    path = ROOT / "plugins" / "module_utils" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def inventory_vars(inventory: Path) -> dict:
@@ -56,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-chart", action="store_true", help="with --out, skip the PNG")
     args = parser.parse_args(argv)
 
-    sim = _load("scaling_simulation")
-    report = _load("scaling_report")
+    # The collection shop.aws (this tree, linked into the venv by scripts/setup.sh).
+    from ansible_collections.shop.aws.plugins.module_utils import scaling_report as report
+    from ansible_collections.shop.aws.plugins.module_utils import scaling_simulation as sim
     values = inventory_vars(args.inventory if args.inventory.is_absolute() else Path.cwd() / args.inventory)
     traffic = literal(values, "traffic_profile")
     if not traffic:

@@ -14,5 +14,4 @@ echo "== ansible-lint"; ansible-lint --offline
 echo "== ruff"; ruff check .
 echo "== role READMEs"; python scripts/role_docs.py --check
 echo "== pytest"; pytest "$@"
-echo "== molecule aws_stack"; molecule test -s aws_stack
 echo "== molecule webstack"; molecule test -s webstack

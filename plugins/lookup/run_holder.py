@@ -1,17 +1,12 @@
-# Copyright: the shop platform team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup plugin: who runs this playbook (user, host, ansible-playbook process)."""
-
-import getpass
-import multiprocessing
-import os
-import socket
-
-from ansible.plugins.lookup import LookupBase
 
 DOCUMENTATION = r"""
 name: run_holder
 short_description: The user, host and ansible-playbook process of this run
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Returns one dict with C(user), C(host) and C(pid), the process of C(ansible-playbook) itself
     (lookups are evaluated in a worker process forked from it; its parent is the run).
@@ -21,9 +16,9 @@ options: {}
 
 EXAMPLES = r"""
 - name: Take the stack's lock as this run
-  stack_lock:
+  shop.aws.stack_lock:
     name: /shop-local/lock
-    holder: "{{ lookup('run_holder') }}"
+    holder: "{{ lookup('shop.aws.run_holder') }}"
 """
 
 RETURN = r"""
@@ -32,6 +27,13 @@ _raw:
   type: list
   elements: dict
 """
+
+import getpass
+import multiprocessing
+import os
+import socket
+
+from ansible.plugins.lookup import LookupBase
 
 
 def run_pid():

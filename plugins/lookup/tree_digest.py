@@ -1,16 +1,12 @@
-# Copyright: the shop platform team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup plugin: one SHA-256 over the files of folders (names and contents)."""
-
-import hashlib
-from pathlib import Path
-
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
 
 DOCUMENTATION = r"""
 name: tree_digest
 short_description: One SHA-256 over the names and contents of the files under paths
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Walks each path (a file or a folder, recursively, in name order) and returns one
     hexadecimal SHA-256 of every file's path relative to its root and content.
@@ -28,7 +24,7 @@ options:
 EXAMPLES = r"""
 - name: Digest the role and the application
   ansible.builtin.set_fact:
-    inputs_digest: "{{ lookup('tree_digest', 'roles/webstack', 'app/demo-shop') }}"
+    inputs_digest: "{{ lookup('shop.aws.tree_digest', 'roles/webstack', 'app/demo-shop') }}"
 """
 
 RETURN = r"""
@@ -37,6 +33,12 @@ _raw:
   type: list
   elements: str
 """
+
+import hashlib
+from pathlib import Path
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 
 def tree_digest(paths):

@@ -412,8 +412,9 @@ def column_expression(name: str, data_type: str) -> str:
         return f"CAST({column} AS DECIMAL(65,10))"
     if data_type == "json":
         return f"CAST({column} AS CHAR CHARACTER SET utf8mb4)"
-    return f"CONVERT({column} USING utf8mb4)" if data_type in ("char", "varchar", "tinytext", "text", "mediumtext",
-                                                              "longtext", "enum", "set") else f"CAST({column} AS CHAR)"
+    if data_type in ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"):
+        return f"CONVERT({column} USING utf8mb4)"
+    return f"CAST({column} AS CHAR)"
 
 
 def row_digest_sql(columns: list[dict]) -> str:

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: autoscaling_promotions
 short_description: Reconcile promotion windows into one-off Auto Scaling scheduled actions
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Each promotion becomes two one-off scheduled actions on the group (EC2 Auto Scaling
     PutScheduledUpdateGroupAction, DescribeScheduledActions, DeleteScheduledAction). At the
@@ -93,7 +96,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Scale out for Black Friday and back after Cyber Monday
-  autoscaling_promotions:
+  shop.aws.autoscaling_promotions:
     name: shop-production-web
     base_min_size: 3
     base_max_size: 30
@@ -164,10 +167,10 @@ except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible.module_utils.promotions import PromotionError
-from ansible.module_utils.promotions import comparable
-from ansible.module_utils.promotions import plan
-from ansible.module_utils.promotions import reconcile
+from ansible_collections.shop.aws.plugins.module_utils.promotions import PromotionError
+from ansible_collections.shop.aws.plugins.module_utils.promotions import comparable
+from ansible_collections.shop.aws.plugins.module_utils.promotions import plan
+from ansible_collections.shop.aws.plugins.module_utils.promotions import reconcile
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: autoscaling_refresh
 short_description: Start, watch, cancel or roll back an Auto Scaling instance refresh
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Starts an instance refresh towards a desired launch-template version, with the preferences
     a safe rollout needs, watches it, cancels it or rolls it back (EC2 Auto Scaling
@@ -91,7 +94,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Roll the group onto launch-template version 7
-  autoscaling_refresh:
+  shop.aws.autoscaling_refresh:
     name: shop-production-web
     launch_template: {name: shop-production-web, version: "7"}
     preferences:
@@ -104,7 +107,7 @@ EXAMPLES = r"""
   register: refresh
 
 - name: Wait for progress (up to a minute)
-  autoscaling_refresh:
+  shop.aws.autoscaling_refresh:
     name: shop-production-web
     state: watched
     instance_refresh_id: "{{ refresh.instance_refresh.instance_refresh_id }}"
@@ -216,8 +219,8 @@ class Refreshes:
         wanted = str(template["version"])
         if current.get("Status") in ACTIVE:
             spec = current.get("DesiredConfiguration", {}).get("LaunchTemplate", {})
-            if str(spec.get("Version")) == wanted and (spec.get("LaunchTemplateName") == template.get("name")
-                                                      or spec.get("LaunchTemplateId") == template.get("id")):
+            same_template = spec.get("LaunchTemplateName") == template.get("name") or spec.get("LaunchTemplateId") == template.get("id")
+            if str(spec.get("Version")) == wanted and same_template:
                 return current, False
             self.module.fail_json(msg=f"{self.group} already runs instance refresh {current['InstanceRefreshId']} "
                                       f"towards another configuration ({current['Status']}); cancel it first")

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: cloudfront_distribution_config
 short_description: Converge a CloudFront distribution on a DistributionConfig
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Creates a CloudFront distribution from I(config), a DistributionConfig in the shape of
     the CloudFront API reference (CamelCase keys, C(Quantity)/C(Items) lists), or brings
@@ -46,13 +49,13 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Converge the shop's distribution
-  cloudfront_distribution_config:
+  shop.aws.cloudfront_distribution_config:
     config: "{{ lookup('ansible.builtin.template', 'cloudfront/distribution_config.yml.j2') | from_yaml }}"
     tags:
       Stack: shop-production
 
 - name: Disable and delete it
-  cloudfront_distribution_config:
+  shop.aws.cloudfront_distribution_config:
     config:
       CallerReference: shop-production
     wait_timeout: 1800

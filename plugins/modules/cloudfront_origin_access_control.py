@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: cloudfront_origin_access_control
 short_description: Manage a CloudFront Origin Access Control and attach it to a distribution's S3 origin
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Creates, updates or deletes a CloudFront Origin Access Control (OAC), the successor of
     the legacy Origin Access Identity, identified by its name (unique in the account).
@@ -48,18 +51,18 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Create the OAC for the static bucket
-  cloudfront_origin_access_control:
+  shop.aws.cloudfront_origin_access_control:
     name: shop-production-static
     description: shop-production static files
 
 - name: Create it and attach it to the distribution's S3 origin
-  cloudfront_origin_access_control:
+  shop.aws.cloudfront_origin_access_control:
     name: shop-production-static
     distribution_id: E2EXAMPLE12345
     origin_id: s3-static
 
 - name: Detach and delete it
-  cloudfront_origin_access_control:
+  shop.aws.cloudfront_origin_access_control:
     name: shop-production-static
     distribution_id: E2EXAMPLE12345
     origin_id: s3-static

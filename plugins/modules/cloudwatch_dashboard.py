@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: cloudwatch_dashboard
 short_description: Manage a CloudWatch dashboard
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Creates, updates or deletes a CloudWatch dashboard from its body (the dashboard
     body structure of the CloudWatch API reference).
@@ -31,12 +34,12 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Publish the stack's dashboard
-  cloudwatch_dashboard:
+  shop.aws.cloudwatch_dashboard:
     name: shop-production
     body: "{{ lookup('ansible.builtin.template', 'dashboard.json.j2') }}"
 
 - name: Delete it
-  cloudwatch_dashboard:
+  shop.aws.cloudwatch_dashboard:
     name: shop-production
     state: absent
 """

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: mysql_dump_units
 short_description: Cut a mysqldump file or a mydumper folder into units that load, and reload, on their own
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - A unit is what a resumed load repeats whole - C(schema:<db>) (the database), C(table:<db>.<table>)
     (the table dropped, created and filled - loading it twice never duplicates a row),
@@ -35,12 +38,11 @@ options:
     description: Make the account that loads a unit the definer of its objects.
     type: bool
     default: false
-author: shop platform team
 """
 
 EXAMPLES = r"""
 - name: Cut the dump into units
-  mysql_dump_units:
+  shop.aws.mysql_dump_units:
     format: mysqldump
     src: /var/tmp/shop-migrate/dump.sql
     dest: /var/tmp/shop-migrate/units
@@ -70,7 +72,7 @@ import re
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.mysql_migration import DumpSplitter, rewrite_definers, snapshot_position, unit_order
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration import DumpSplitter, rewrite_definers, snapshot_position, unit_order
 
 MANIFEST = "manifest.json"
 # Bumped when the units this module writes change: older units are made again.

@@ -1,10 +1,17 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: mysql_migration_checksum
 short_description: Compare every table of a migrated MySQL database on source and target, chunk by chunk
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
+extends_documentation_fragment:
+  - shop.aws.mysql_server
 description:
   - For each table of the databases, counts rows and sums a 60-bit digest (MD5 of every column)
     of each row, in chunks of the integer key that leads the primary key (in one piece without
@@ -15,14 +22,6 @@ description:
     server's version and row format.
   - "Only reads: safe in check mode. Runs on the migration host; needs PyMySQL there."
 options:
-  source:
-    description: The source server (host, port, user, password, ssl_ca, connect_timeout).
-    type: dict
-    required: true
-  target:
-    description: The target server, same keys as I(source).
-    type: dict
-    required: true
   databases:
     description: The databases to compare.
     type: list
@@ -32,12 +31,11 @@ options:
     description: Width of a chunk in key values.
     type: int
     default: 100000
-author: shop platform team
 """
 
 EXAMPLES = r"""
 - name: Compare source and target
-  mysql_migration_checksum:
+  shop.aws.mysql_migration_checksum:
     source: "{{ migrate_db_source }}"
     target: "{{ migrate_db__target }}"
     databases: [shop]
@@ -70,8 +68,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.mysql_migration import chunk_bounds, chunk_key, chunk_query, compare_chunks, quote_ident, table_ref
-from ansible.module_utils.mysql_migration_db import SERVER_SPEC, connect, gather_objects, gather_tables, require_pymysql, rows
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration import chunk_bounds, chunk_key, chunk_query, compare_chunks, quote_ident, table_ref
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration_db import SERVER_SPEC, connect, gather_objects, gather_tables, require_pymysql, rows
 
 
 def _chunk_results(connection, table: dict, key: str | None, bounds: list) -> list[dict]:

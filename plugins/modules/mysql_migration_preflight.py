@@ -5,6 +5,12 @@ DOCUMENTATION = r"""
 ---
 module: mysql_migration_preflight
 short_description: Check that a MySQL database can move to RDS, before anything is written
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
+extends_documentation_fragment:
+  - shop.aws.mysql_server
+  - shop.aws.mysql_server.replication
 description:
   - Reads the source, the target and (for replication) the replication account, and reports
     blockers, warnings and facts - versions, storage engines, definers the target cannot
@@ -13,17 +19,6 @@ description:
   - "Only reads (SELECT, SHOW): safe in check mode and on a production source."
   - Runs on the migration host; needs PyMySQL there.
 options:
-  source:
-    description: The source server (host, port, user, password, ssl_ca, connect_timeout).
-    type: dict
-    required: true
-  target:
-    description: The target server, same keys as I(source).
-    type: dict
-    required: true
-  replication:
-    description: The account the target replicates with (I(mode=replication)), same keys as I(source).
-    type: dict
   databases:
     description: The databases to move.
     type: list
@@ -60,12 +55,11 @@ options:
     description: Free storage needed, as a multiple of the data's size.
     type: float
     default: 1.25
-author: shop platform team
 """
 
 EXAMPLES = r"""
 - name: Check the source and the target
-  mysql_migration_preflight:
+  shop.aws.mysql_migration_preflight:
     source: "{{ migrate_db_source }}"
     target: "{{ migrate_db__target }}"
     databases: [shop]
@@ -99,8 +93,8 @@ size_bytes:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.mysql_migration import preflight_findings
-from ansible.module_utils.mysql_migration_db import SERVER_SPEC, connect, gather_server, require_pymysql, rows
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration import preflight_findings
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration_db import SERVER_SPEC, connect, gather_server, require_pymysql, rows
 
 
 def _summary(facts: dict) -> dict:

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: scaling_simulation
 short_description: Simulate the web group's scaling under a promotion spike, minute by minute
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Runs the pure simulation of C(plugins/module_utils/scaling_simulation.py) (no AWS call) for three
     strategies side by side. A fleet sized for the peak all year; target tracking alone (the group's
@@ -50,7 +53,7 @@ options:
 
 EXAMPLES = r"""
 - name: Simulate a 10x promotion spike
-  scaling_simulation:
+  shop.aws.scaling_simulation:
     traffic: "{{ traffic_profile }}"
     group: {min_size: 3, max_size: 30, target_cpu: 50, requests_per_target: 1800, hourly_price: 0.096}
     promotion: {min_size: 12, max_size: 60, scale_out_minutes: 45}
@@ -85,14 +88,14 @@ files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.scaling_report import inputs
-from ansible.module_utils.scaling_report import summaries
-from ansible.module_utils.scaling_report import write
-from ansible.module_utils.scaling_simulation import check_traffic
-from ansible.module_utils.scaling_simulation import compare
-from ansible.module_utils.scaling_simulation import group_settings
-from ansible.module_utils.scaling_simulation import profile_from
-from ansible.module_utils.scaling_simulation import strategies
+from ansible_collections.shop.aws.plugins.module_utils.scaling_report import inputs
+from ansible_collections.shop.aws.plugins.module_utils.scaling_report import summaries
+from ansible_collections.shop.aws.plugins.module_utils.scaling_report import write
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import check_traffic
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import compare
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import group_settings
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import profile_from
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import strategies
 
 
 def main():

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: stack_cost_estimate
 short_description: Price a month of the declared stack, component by component
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Pure computation (no AWS call) by C(plugins/module_utils/cost_estimate.py). EC2 instance-hours
     come from the scaling simulation of a quiet month (the traffic profile's baseline day, 30 times)
@@ -52,7 +55,7 @@ options:
 
 EXAMPLES = r"""
 - name: Price the production stack
-  stack_cost_estimate:
+  shop.aws.stack_cost_estimate:
     stack: "{{ cost_report__stack }}"
     group: "{{ cost_report__group }}"
     traffic: "{{ traffic_profile }}"
@@ -89,12 +92,12 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.cost_estimate import PriceError
-from ansible.module_utils.cost_estimate import estimate
-from ansible.module_utils.cost_estimate import markdown
-from ansible.module_utils.scaling_simulation import check_traffic
-from ansible.module_utils.scaling_simulation import group_settings
-from ansible.module_utils.scaling_simulation import month_instance_hours
+from ansible_collections.shop.aws.plugins.module_utils.cost_estimate import PriceError
+from ansible_collections.shop.aws.plugins.module_utils.cost_estimate import estimate
+from ansible_collections.shop.aws.plugins.module_utils.cost_estimate import markdown
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import check_traffic
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import group_settings
+from ansible_collections.shop.aws.plugins.module_utils.scaling_simulation import month_instance_hours
 
 STACK_KEYS = ("azs", "nat_mode", "instance_type", "root_volume_gib", "db_class", "db_multi_az", "db_storage_gib",
               "db_backup_days", "log_retention_days", "alarms")

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: stack_lock
 short_description: Take or release a stack's run lock, kept in SSM Parameter Store
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - One run at a time changes a stack, as Terraform's state lock ensures for its runs. The lock
     is an SSM parameter created only if it does not exist (C(PutParameter) without
@@ -54,14 +57,14 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Take the stack's lock
-  stack_lock:
+  shop.aws.stack_lock:
     name: /shop-production/lock
     holder: {user: ci, host: runner-1, pid: 4242}
     ttl: 7200
   register: lock
 
 - name: Release it
-  stack_lock:
+  shop.aws.stack_lock:
     name: /shop-production/lock
     lock_id: "{{ lock.lock.id }}"
     state: absent
@@ -288,8 +291,8 @@ def main():
     manager = LockManager(module, module.client("ssm"))
     try:
         if params["state"] == "present":
-            _, lock, took_over = manager.acquire(params["name"], params["holder"], params["ttl"],
-                                                       params["lock_id"], params["break_lock_id"])
+            lock, took_over = manager.acquire(params["name"], params["holder"], params["ttl"],
+                                              params["lock_id"], params["break_lock_id"])[1:]
             result = {"changed": bool(took_over), "lock": lock}
             if took_over:
                 result["took_over"] = took_over

@@ -5,6 +5,9 @@ DOCUMENTATION = r"""
 ---
 module: vpc_flow_log
 short_description: Manage a VPC flow log delivered to CloudWatch Logs
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
 description:
   - Creates, updates the tags of, or deletes the flow log of a VPC, subnet or network
     interface that delivers to one CloudWatch Logs group.
@@ -47,7 +50,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Log all of the VPC's traffic
-  vpc_flow_log:
+  shop.aws.vpc_flow_log:
     resource_id: vpc-0123456789abcdef0
     log_group_name: /vpc/shop-production/flow-logs
     deliver_logs_permission_arn: arn:aws:iam::123456789012:role/shop-production-flow-logs
@@ -55,7 +58,7 @@ EXAMPLES = r"""
       Stack: shop-production
 
 - name: Stop logging it
-  vpc_flow_log:
+  shop.aws.vpc_flow_log:
     resource_id: vpc-0123456789abcdef0
     log_group_name: /vpc/shop-production/flow-logs
     state: absent

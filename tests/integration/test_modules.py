@@ -15,7 +15,7 @@ def module(emulator, name, args, *flags):
     """Run one of our modules ad hoc, as Ansible would, and return its result."""
     args = dict(args, endpoint_url=emulator.url, region="us-east-1", access_key="testing", secret_key="testing")
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    proc = subprocess.run([str(VENV_BIN / "ansible"), "localhost", "-m", name, "-a", json.dumps(args), *flags],
+    proc = subprocess.run([str(VENV_BIN / "ansible"), "localhost", "-m", f"shop.aws.{name}", "-a", json.dumps(args), *flags],
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     output = json.loads(proc.stdout)
     return output["plays"][0]["tasks"][0]["hosts"]["localhost"]

@@ -125,7 +125,7 @@ def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict) ->
     }
     endpoint = settings.get("cache-endpoint", "")
     if endpoint:
-        host, _, port = endpoint.rpartition(":") if endpoint.rsplit(":", 1)[-1].isdigit() else (endpoint, "", "6379")
+        host, port = endpoint.rpartition(":")[::2] if endpoint.rsplit(":", 1)[-1].isdigit() else (endpoint, "6379")
         config["cache"] = {"host": host, "port": int(port)}
     return config
 
