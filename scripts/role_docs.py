@@ -169,15 +169,23 @@ def render(role, purpose, iam):
                   + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
                   "", "## Example", "", "```yaml", *HOST_EXAMPLES[role], "```", "",
                   "## Tags", "", ("Its tasks run under every tag (`always`): a run of one part takes the lock too."
-                                  if role == "stack_lock" else
-                                  f"In `playbooks/bake_ami.yml` this role runs under the tag `role::{role}`."), ""]
+                                  if role == "stack_lock" else tags_line(role)), ""]
         return "\n".join(lines)
     lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
               "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
               "", "## Example", "", "```yaml", f"- name: Build the {role} part", "  hosts: localhost", "  gather_facts: false",
               "  vars_files: [playbooks/vars/stack.yml]", "  roles:", f"    - role: shop.aws.{role}", "```", "",
-              "## Tags", "", f"In `site.yml` and `playbooks/destroy.yml` this role runs under the tag `role::{role}`.", ""]
+              "## Tags", "", tags_line(role), ""]
     return "\n".join(lines)
+
+
+def tags_line(role: str) -> str:
+    """Where the role runs under its tag, read from the playbooks themselves."""
+    playbooks = sorted(str(path.relative_to(ROOT)) for path in [ROOT / "site.yml", *(ROOT / "playbooks").rglob("*.yml")]
+                       if f"role::{role}]" in path.read_text())
+    if not playbooks:
+        return f"No playbook of the collection runs it under a tag; give it `role::{role}` in yours."
+    return "In " + ", ".join(f"`{name}`" for name in playbooks) + f" this role runs under the tag `role::{role}`."
 
 
 def main():

@@ -17,7 +17,8 @@ def test_no_credential_left_anywhere_on_disk(cleaned, secret):
     # The database password and the key the user data carried, searched for in every file.
     for needle in (secret["password"], "emulator-key-that-must-not-reach-the-image"):
         found = cleaned.run(f"grep -r -l -F -s {PROBE_EXCLUDES} -e '{needle}' /")
-        assert found.stdout.strip() == "", f"found in: {found.stdout}"
+        # grep's 1: it read everything and found nothing (0: found; 2: it could not search).
+        assert (found.rc, found.stdout.strip()) == (1, ""), f"grep exit {found.rc}, found in: {found.stdout}"
 
 
 @pytest.mark.parametrize("path", [
@@ -30,16 +31,18 @@ def test_removed(cleaned, path):
 
 def test_machine_id_empty_and_no_host_keys(cleaned):
     assert cleaned.file("/etc/machine-id").size == 0
-    assert cleaned.run("ls /etc/ssh/ssh_host_* 2>/dev/null").stdout == ""
+    keys = cleaned.run("find /etc/ssh -name 'ssh_host_*'")
+    assert (keys.rc, keys.stdout.strip()) == (0, ""), f"find exit {keys.rc}: {keys.stdout}{keys.stderr}"
 
 
 def test_no_log_or_temporary_file_left(cleaned):
     left = cleaned.run("find /var/log /tmp /var/tmp -type f")
-    assert left.stdout.strip() == ""
+    assert (left.rc, left.stdout.strip()) == (0, ""), f"find exit {left.rc}: {left.stdout}{left.stderr}"
 
 
 def test_package_cache_empty(cleaned):
-    assert cleaned.run("find /var/cache/apt/archives -name '*.deb'").stdout.strip() == ""
+    debs = cleaned.run("find /var/cache/apt/archives -name '*.deb'")
+    assert (debs.rc, debs.stdout.strip()) == (0, ""), f"find exit {debs.rc}: {debs.stdout}{debs.stderr}"
 
 
 def test_image_still_boots_the_shop_config_unit(cleaned):
