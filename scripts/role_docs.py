@@ -1,4 +1,5 @@
-"""Write each role's README from its meta/argument_specs.yml (so the two never disagree).
+"""Write each role's README from its meta/argument_specs.yml (so the two never disagree): the main
+entry point's description gives the purpose and the IAM actions, the options the variables.
 
 Usage: python scripts/role_docs.py          # rewrite roles/*/README.md
        python scripts/role_docs.py --check  # fail when a README is out of date
@@ -11,110 +12,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ROLES = {
-    "network": ("VPC with DNS support over 2-3 AZs; public, app and DB subnet tiers carved from the VPC CIDR "
-                "(or given); Internet Gateway; NAT Gateways per AZ or shared, with their EIPs; route tables per tier; "
-                "S3 gateway endpoint; optional VPC flow logs.",
-                "ec2:*Vpc*, ec2:*Subnet*, ec2:*InternetGateway*, ec2:*NatGateway*, ec2:AllocateAddress, ec2:ReleaseAddress, "
-                "ec2:*RouteTable*, ec2:*Route, ec2:*VpcEndpoint*, ec2:*FlowLogs, ec2:CreateTags, ec2:DeleteTags, ec2:Describe*, "
-                "logs:*LogGroup*, logs:PutRetentionPolicy, iam:*Role*, iam:PassRole (flow logs)"),
-    "security": ("Security groups chained by reference (ALB <- internet, web <- ALB, DB and cache <- web) and the "
-                 "web instances' least-privilege IAM role and instance profile; the private bucket Ansible's SSM "
-                 "Session Manager connection moves files through.",
-                 "ec2:*SecurityGroup*, ec2:Describe*, iam:*Role*, iam:*RolePolicy, iam:*InstanceProfile*, "
-                 "iam:AttachRolePolicy, iam:DetachRolePolicy, sts:GetCallerIdentity, s3:CreateBucket, s3:DeleteBucket, "
-                 "s3:PutEncryptionConfiguration, s3:PutBucketPublicAccessBlock, s3:PutBucketOwnershipControls, "
-                 "s3:PutLifecycleConfiguration, s3:PutBucketTagging, s3:Get* (bucket settings), s3:DeleteObject*"),
-    "database": ("RDS for MySQL 8.4: subnet group, parameter group (utf8mb4, slow query log), Multi-AZ, gp3, "
-                 "encryption, backups and windows, deletion protection, log exports. The master password is generated "
-                 "once and kept only in Secrets Manager.",
-                 "rds:*DBInstance*, rds:*DBSubnetGroup*, rds:*DBParameterGroup*, rds:ModifyDBParameterGroup, "
-                 "rds:DescribeDBParameters, rds:AddTagsToResource, rds:ListTagsForResource, rds:CreateDBSnapshot, "
-                 "secretsmanager:CreateSecret, secretsmanager:PutSecretValue, secretsmanager:GetSecretValue, "
-                 "secretsmanager:DescribeSecret, secretsmanager:TagResource, secretsmanager:DeleteSecret"),
-    "cache": ("Optional ElastiCache Redis node for PHP sessions, in the private data tier, reached only from the web group.",
-              "elasticache:*CacheCluster*, elasticache:*CacheSubnetGroup*, ec2:Describe*"),
-    "messaging": ("Optional SQS order queue with a dead-letter queue, subscribed to an SNS topic of order events.",
-                  "sqs:*Queue*, sqs:SetQueueAttributes, sqs:TagQueue, sns:*Topic*, sns:Subscribe, sns:Unsubscribe, "
-                  "sns:ListSubscriptionsByTopic, sns:TagResource"),
-    "loadbalancer": ("Application Load Balancer in the public subnets, web target group with a /health check, "
-                     "HTTP->HTTPS redirect and a TLS 1.3 policy when a certificate is given, invalid header dropping, "
-                     "deletion protection per environment.",
-                     "elasticloadbalancing:*, ec2:Describe*"),
-    "cdn": ("Private static bucket (public access blocked, versioned, encrypted, old versions expired) behind "
-            "CloudFront with Origin Access Control; the ALB as the dynamic origin; /static/* cached with the managed "
-            "CachingOptimized policy, the rest not cached; HTTPS redirect, compression; bucket policy for that "
-            "distribution only.",
-            "s3:CreateBucket, s3:Put*/Get* bucket settings, s3:DeleteBucket, s3:ListBucket*, cloudfront:*Distribution*, "
-            "cloudfront:*OriginAccessControl*, cloudfront:TagResource, cloudfront:UntagResource, cloudfront:ListTagsForResource, "
-            "elasticloadbalancing:DescribeLoadBalancers"),
-    "compute": ("Launch template (AMI from a variable or SSM, IMDSv2 only, encrypted gp3, instance profile, user data) "
-                "and the Auto Scaling group over the app subnets with ELB health checks and target tracking on CPU and "
-                "requests per target; publishes the settings the instances read at boot.",
-                "ec2:*LaunchTemplate*, ec2:Describe*, ec2:RunInstances, iam:PassRole, autoscaling:*, ssm:GetParameter*, "
-                "ssm:PutParameter, ssm:DeleteParameter, ssm:AddTagsToResource, elasticloadbalancing:Describe*"),
-    "monitoring": ("SNS alert topic with email subscriptions; alarms on ALB and target 5xx, p95 response time, unhealthy "
-                   "hosts, RDS CPU, free storage and connections, and the fleet at its maximum; a dashboard; log groups "
-                   "with retention.",
-                   "cloudwatch:PutMetricAlarm, cloudwatch:DescribeAlarms, cloudwatch:DeleteAlarms, cloudwatch:*Dashboard*, "
-                   "logs:*LogGroup*, logs:PutRetentionPolicy, sns:*Topic*, sns:Subscribe, elasticloadbalancing:Describe*, "
-                   "autoscaling:DescribeAutoScalingGroups"),
-    "webstack": ("Host configuration of the web AMI (Debian 12): nginx (real client IP from the ALB's X-Forwarded-For, "
-                 "JSON logs, /health) in front of PHP-FPM sized at boot from the instance's memory; the release "
-                 "unpacked under releases/ with an atomic `current` switch; shop-configure, the boot-time unit that "
-                 "reads the settings from SSM and the DB credentials from Secrets Manager; CloudWatch and SSM agents; "
-                 "Amazon Time Sync; unattended security updates; SSH off or hardened; and a `cleanup` entry point run "
-                 "just before the image is taken.",
-                 "None at bake time except s3:GetObject on the release when `webstack_release_source: s3`. At boot, "
-                 "through the instance role (security role): ssm:GetParametersByPath on /<stack>/app/*, "
-                 "secretsmanager:GetSecretValue on the stack's DB secret, the CloudWatch agent's and SSM core's actions."),
-    "web_image": ("The web AMI's life: finds the base image (Debian's official one, or the local base container's "
-                  "stand-in), bakes only when the inputs changed (the webstack role, the release, the base image, the "
-                  "webstack_* settings), launches the builder, takes the image tagged with version, commit, date and "
-                  "inputs digest, terminates the builder whatever happens, publishes the AMI ID to SSM and deregisters "
-                  "the images (and snapshots) beyond the newest N. Locally the builder is a podman container and the "
-                  "container image is tagged with the emulated AMI ID.",
-                  "ec2:DescribeImages, ec2:CreateImage, ec2:RegisterImage, ec2:DeregisterImage, ec2:DeleteSnapshot, "
-                  "ec2:RunInstances, ec2:TerminateInstances, ec2:DescribeInstances, ec2:CreateTags, "
-                  "ec2:DescribeSubnets, iam:PassRole (the builder's profile), ssm:PutParameter, ssm:GetParameter, "
-                  "ssm:DeleteParameter, ssm:AddTagsToResource, ssm:StartSession and s3 on the transfer bucket (ec2 builder)"),
-    "rollout": ("Rolls the web Auto Scaling group onto a new AMI: a launch-template version with it (compute role), "
-                "an instance refresh towards that version (launch before terminate by default, warm-up, checkpoints, "
-                "skip matching, auto rollback on the monitoring role's alarms) with a progress line per change, then a "
-                "check that every instance runs the AMI and is healthy behind the load balancer. On failure or timeout "
-                "the refresh is rolled back to the previous version, the AMI parameter names the serving AMI again, "
-                "and the run fails.",
-                "autoscaling:DescribeAutoScalingGroups, autoscaling:StartInstanceRefresh, "
-                "autoscaling:DescribeInstanceRefreshes, autoscaling:CancelInstanceRefresh, "
-                "autoscaling:RollbackInstanceRefresh, ec2:CreateLaunchTemplateVersion, ec2:DescribeLaunchTemplates, "
-                "ec2:DescribeLaunchTemplateVersions, ec2:DescribeImages, ec2:DescribeInstances, iam:PassRole, "
-                "cloudwatch:DescribeAlarms, elasticloadbalancing:DescribeTargetGroups, "
-                "elasticloadbalancing:DescribeTargetHealth, ssm:GetParameter, ssm:PutParameter"),
-    "maintenance": ("Fleet maintenance over the dynamic EC2 inventory: patch (each instance to Auto Scaling Standby, "
-                    "drained from the target groups, apt upgrade, reboot when needed, own health check, back in service "
-                    "once the load balancer finds it healthy; a failure leaves it in Standby and stops the run), "
-                    "restart a service the same way, run an ad hoc command, collect logs (one folder per instance, "
-                    "named by ID and AZ).",
-                    "From the control machine: autoscaling:DescribeAutoScalingGroups, autoscaling:EnterStandby, "
-                    "autoscaling:ExitStandby, elasticloadbalancing:DescribeTargetGroups, "
-                    "elasticloadbalancing:DescribeTargetHealth; and the connection's (ssm:StartSession and the "
-                    "transfer bucket on AWS)."),
-    "migrate_db": ("Moves MySQL databases into the stack's RDS instance from a migration host: preflight (versions, "
-                   "engines, definers, collations, size against free storage, binary log settings; blockers stop the "
-                   "run before any write), a consistent dump (mydumper, or mysqldump) loaded in units that a resumed run "
-                   "reloads whole, replication from the snapshot's position (RDS's procedures or the standard "
-                   "statements), chunked checksums of every table, and a cutover (source read-only, caught up, "
-                   "verified, the application's setting pointed at RDS) undone on any failure. Reports in Markdown "
-                   "and JSON.",
-                   "From the control machine: secretsmanager:GetSecretValue (the target's secret), "
-                   "rds:DescribeDBInstances, ssm:GetParameter and ssm:PutParameter (the application's setting, at "
-                   "the cutover). On the databases: see docs/migration.md."),
-    "stack_lock": ("One run at a time per stack: the lock is an SSM parameter created only if absent, naming its "
-                   "holder (user, host, process), since when and until when. A second run is refused at once with "
-                   "that; a lock whose holder's process is gone on this host, or that expired, is taken over; any "
-                   "lock can be broken by its ID (playbooks/unlock.yml).",
-                   "ssm:GetParameter, ssm:PutParameter, ssm:DeleteParameter"),
-}
+IAM_PREFIX = "IAM actions it needs: "
+
+
+def role_docs(role: str) -> tuple[dict, str, str]:
+    """A role's entry points, purpose and IAM actions, from its meta/argument_specs.yml: the main
+    entry point's description is [purpose, "IAM actions it needs: ..."]."""
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta/argument_specs.yml").read_text())["argument_specs"]
+    description = specs["main"].get("description") or []
+    if len(description) != 2 or not description[1].startswith(IAM_PREFIX):
+        sys.exit(f"roles/{role}/meta/argument_specs.yml: main.description must be [purpose, '{IAM_PREFIX}...']")
+    return specs, description[0], description[1].removeprefix(IAM_PREFIX)
+
 
 # Roles run by their own playbooks: their own example and tags.
 HOST_EXAMPLES = {
@@ -145,8 +54,8 @@ HOST_EXAMPLES = {
 }
 
 
-def render(role, purpose, iam):
-    specs = yaml.safe_load((ROOT / "roles" / role / "meta/argument_specs.yml").read_text())["argument_specs"]
+def render(role):
+    specs, purpose, iam = role_docs(role)
     options = specs["main"]["options"]
     lines = [f"# Role `{role}`", "", purpose, "",
              "Generated from `meta/argument_specs.yml` by `scripts/role_docs.py`; defaults with comments are in "
@@ -190,9 +99,9 @@ def tags_line(role: str) -> str:
 
 def main():
     stale = []
-    for role, (purpose, iam) in ROLES.items():
+    for role in sorted(path.parent.parent.name for path in (ROOT / "roles").glob("*/meta/argument_specs.yml")):
         path = ROOT / "roles" / role / "README.md"
-        text = render(role, purpose, iam)
+        text = render(role)
         if "--check" in sys.argv:
             if not path.exists() or path.read_text() != text:
                 stale.append(str(path.relative_to(ROOT)))
