@@ -50,3 +50,8 @@ build "$IMAGE" "$INCLUDE"
 build "${BACKING_IMAGE:-localhost/shop-backing:12}" "$INCLUDE,mariadb-server,redis-server,mydumper,python3-pymysql" \
   --customize-hook='printf "[mysqld]\nbind-address = 0.0.0.0\n" > "$1/etc/mysql/mariadb.conf.d/90-shop.cnf"' \
   --customize-hook='sed -i -e "s/^bind .*/bind 0.0.0.0/" -e "s/^protected-mode yes/protected-mode no/" "$1/etc/redis/redis.conf"'
+# The execution environment's base (execution-environment.yml, scripts/build_ee.sh): Python with
+# pip and venv for ansible-builder's steps, the MySQL client and mydumper for the migration role,
+# SSH and git for AWX's project and host connections.
+build "${EE_BASE_IMAGE:-localhost/shop-ee-base:12}" \
+  "$INCLUDE,python3-pip,python3-venv,default-mysql-client,mydumper,openssh-client,git"
