@@ -200,7 +200,7 @@ def test_patch_stops_at_the_failing_instance_and_leaves_the_others_in_service(fl
                        env=ENV, timeout=900)
     assert run.rc != 0
     assert f"{broken} (" in run.output and "stays in Standby, out of service" in run.output
-    upgraded = [line for line in run.output.split("TASK [")[1:] if line.startswith("maintenance : patch | Upgrade")]
+    upgraded = [line for line in run.output.split("TASK [")[1:] if line.startswith("shop.aws.maintenance : patch | Upgrade")]
     assert any(f"[{first}]" in block for block in upgraded)
     assert not any(f"[{last}]" in block for block in upgraded), "the run went on past the failing batch"
     lifecycle = {i["InstanceId"]: i["LifecycleState"] for i in group(fleet)["Instances"]}
