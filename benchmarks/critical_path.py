@@ -96,10 +96,14 @@ def timed(emulator, playbook: str, inventory: str, *args, extra=None) -> tuple[f
 
 
 def poll_settings(scale: float) -> dict:
-    """The roles' poll intervals at the run's time scale: a 15 s poll would otherwise cost 75 s of
+    """The roles' poll intervals (their defaults) at the run's time scale: a 15 s poll would otherwise cost 75 s of
     AWS time at a fifth of real time, which says nothing about the playbooks' own design."""
-    defaults = {"database": 15, "cache": 15, "cdn": 15, "network": 10}
-    return {f"{role}_poll_seconds": max(1, round(seconds * scale)) for role, seconds in defaults.items()}
+    polls = {}
+    for role in ("database", "cache", "cdn", "network"):
+        name = f"{role}_poll_seconds"
+        seconds = yaml.safe_load((ROOT / "roles" / role / "defaults/main.yml").read_text())[name]
+        polls[name] = max(1, round(seconds * scale))
+    return polls
 
 
 def lifecycle(inventory: str, options: tuple[str, ...], extra: dict) -> dict:
