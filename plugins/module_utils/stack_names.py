@@ -1,0 +1,44 @@
+"""The names of the stack's resources, defined once.
+
+Every role and playbook names what it creates or looks up through this function (the
+``shop.aws.stack_names`` filter), and ``shop.aws.stack_info`` finds the stack's parts by
+the same names: a name changed here changes everywhere at once.
+"""
+
+from __future__ import annotations
+
+TIERS = ("public", "app", "db")
+SECURITY_TIERS = ("alb", "web", "db", "cache")
+
+
+def stack_names(stack):
+    """Names of the resources of the stack ``stack`` (e.g. ``shop-production``)."""
+    if not isinstance(stack, str) or not stack:
+        raise ValueError(f"stack_names: the stack name must be a non-empty string (got {stack!r})")
+    return {
+        "stack": stack,
+        # Application Load Balancer names are limited to 32 characters (validated by the roles).
+        "load_balancer": stack,
+        "target_group": f"{stack}-web",
+        "auto_scaling_group": f"{stack}-web",
+        "launch_template": f"{stack}-web",
+        "web_role": f"{stack}-web",
+        "security_groups": {tier: f"{stack}-{tier}" for tier in SECURITY_TIERS},
+        "db_instance": f"{stack}-mysql",
+        "db_subnet_group": f"{stack}-db",
+        "db_parameter_group": f"{stack}-mysql",
+        "db_secret": f"{stack}/db",
+        "cache_cluster": f"{stack}-redis",
+        "order_queue": f"{stack}-orders",
+        "order_dlq": f"{stack}-orders-dlq",
+        "order_topic": f"{stack}-order-events",
+        "alert_topic": f"{stack}-alerts",
+        "dashboard": stack,
+        "static_bucket": f"{stack}-static",
+        # CloudFront has no names: the distribution is created with this caller reference and
+        # found (ListDistributions returns no caller reference) by this comment.
+        "distribution_reference": stack,
+        "distribution_comment": f"{stack} shop",
+        "image_builder": f"{stack}-image-builder",
+        "lock_parameter": f"/{stack}/lock",
+    }
