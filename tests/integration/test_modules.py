@@ -101,3 +101,75 @@ def test_emulator_counts_calls(emulator):
     emulator.client("sqs").list_queues()
     calls = emulator.stats()["calls"]
     assert calls == {"ec2:DescribeVpcs": 1, "sqs:ListQueues": 1}
+
+
+def test_metric_alarms_module_converges_a_set_in_one_call(emulator):
+    emulator.reset()
+    alarms = [
+        {"name": "shop-test-elb-5xx", "namespace": "AWS/ApplicationELB", "metric_name": "HTTPCode_ELB_5XX_Count",
+         "dimensions": {"LoadBalancer": "app/shop-test/abc"}, "statistic": "Sum", "comparison": "GreaterThanThreshold",
+         "threshold": 10, "evaluation_periods": 5, "datapoints_to_alarm": 3, "treat_missing_data": "notBreaching"},
+        {"name": "shop-test-p95", "namespace": "AWS/ApplicationELB", "metric_name": "TargetResponseTime",
+         "dimensions": {"LoadBalancer": "app/shop-test/abc"}, "extended_statistic": "p95",
+         "comparison": "GreaterThanThreshold", "threshold": 1.5, "evaluation_periods": 3},
+    ]
+    applied = ladder(emulator, "cloudwatch_metric_alarms", {"alarms": alarms})
+    assert sorted(applied["created"]) == ["shop-test-elb-5xx", "shop-test-p95"]
+    stored = {a["AlarmName"]: a for a in emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix="shop-test-")["MetricAlarms"]}
+    assert stored["shop-test-p95"]["ExtendedStatistic"] == "p95" and stored["shop-test-p95"]["DatapointsToAlarm"] == 3
+    assert stored["shop-test-elb-5xx"]["TreatMissingData"] == "notBreaching"
+    # One alarm changed: only it is sent, and its diff names the setting before -> after.
+    emulator.stats(reset=True)
+    changed = module(emulator, "cloudwatch_metric_alarms", {"alarms": [dict(alarms[0], threshold=20), alarms[1]]}, "--diff")
+    assert changed["changed"] is True and changed["unchanged"] == ["shop-test-p95"]
+    assert changed["updated"] == {"shop-test-elb-5xx": {"Threshold": [10.0, 20.0]}}
+    calls = emulator.stats()["calls"]
+    assert calls.get("monitoring:DescribeAlarms") == 1 and calls.get("monitoring:PutMetricAlarm") == 1, calls
+    refused = module(emulator, "cloudwatch_metric_alarms", {"alarms": [dict(alarms[1], statistic="Average"),
+                                                                        dict(alarms[0], datapoints_to_alarm=6)]})
+    assert refused.get("failed")
+    assert refused["msg"] == ("alarms[0] (shop-test-p95): set exactly one of statistic and extended_statistic; "
+                              "alarms[1] (shop-test-elb-5xx): datapoints_to_alarm must be between 1 and "
+                              "evaluation_periods (5) (got 6)")
+
+
+def test_stack_info_reads_the_whole_stack(emulator):
+    emulator.reset()
+    empty = module(emulator, "stack_info", {"stack": "shop-test"})
+    assert empty["changed"] is False and empty["stack"]["vpc"] == {}
+    assert "vpc" in empty["stack"]["missing"] and "subnets.app" in empty["stack"]["missing"]
+    ec2 = emulator.client("ec2")
+    tags = [{"Key": "Stack", "Value": "shop-test"}]
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}])["Vpc"]["VpcId"]
+    subnets = {}
+    for index, (tier, az) in enumerate([("public", "us-east-1b"), ("public", "us-east-1a"), ("app", "us-east-1a")]):
+        subnets[(tier, az)] = ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.30.{index}.0/24", AvailabilityZone=az,
+            TagSpecifications=[{"ResourceType": "subnet", "Tags": tags + [{"Key": "Tier", "Value": tier}]}])["Subnet"]["SubnetId"]
+    web = ec2.create_security_group(GroupName="shop-test-web", Description="web", VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": tags + [{"Key": "Tier", "Value": "web"}]}])["GroupId"]
+    elbv2 = emulator.client("elbv2")
+    alb = elbv2.create_load_balancer(Name="shop-test", Subnets=[subnets[("public", "us-east-1a")], subnets[("public", "us-east-1b")]])
+    alb_arn = alb["LoadBalancers"][0]["LoadBalancerArn"]
+    group_arn = elbv2.create_target_group(Name="shop-test-web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    stack = module(emulator, "stack_info", {"stack": "shop-test"})["stack"]
+    assert stack["vpc"]["id"] == vpc and stack["vpc"]["cidr_block"] == "10.30.0.0/16"
+    # By tier, sorted by AZ.
+    assert stack["subnet_ids"]["public"] == [subnets[("public", "us-east-1a")], subnets[("public", "us-east-1b")]]
+    assert [s["availability_zone"] for s in stack["subnets"]["public"]] == ["us-east-1a", "us-east-1b"]
+    assert stack["subnet_ids"]["app"] == [subnets[("app", "us-east-1a")]] and stack["subnet_ids"]["db"] == []
+    assert stack["security_group_ids"] == {"web": web}
+    assert stack["load_balancer"]["label"] == alb_arn.split(":loadbalancer/")[1]
+    assert stack["target_group"]["label"] == group_arn.split(":")[-1]
+    assert stack["request_count_label"] == f"{stack['load_balancer']['label']}/{stack['target_group']['label']}"
+    assert stack["names"]["auto_scaling_group"] == "shop-test-web"
+    assert {"subnets.db", "security_groups.alb", "auto_scaling_group", "database"} <= set(stack["missing"])
+    assert "subnets.public" not in stack["missing"] and "load_balancer" not in stack["missing"]
+    # A second VPC with the stack's tag: refused, naming both, unless the CIDR picks one.
+    other = ec2.create_vpc(CidrBlock="10.31.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": tags}])["Vpc"]["VpcId"]
+    refused = module(emulator, "stack_info", {"stack": "shop-test"})
+    assert refused.get("failed")
+    assert "More than one VPC carries the tag Stack=shop-test: " in refused["msg"]
+    assert f"{vpc} (10.30.0.0/16)" in refused["msg"] and f"{other} (10.31.0.0/16)" in refused["msg"]
+    picked = module(emulator, "stack_info", {"stack": "shop-test", "vpc_cidr": "10.31.0.0/16"})["stack"]
+    assert picked["vpc"]["id"] == other and picked["subnet_ids"]["public"] == []

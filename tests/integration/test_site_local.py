@@ -270,9 +270,34 @@ def test_monitoring(emulator, built):
 
 
 def test_second_run_changes_nothing(emulator, built):
+    emulator.stats(reset=True)
     run = run_playbook(emulator, "site.yml")
     assert run.rc == 0, run.output[-5000:]
     assert run.recap["changed"] == 0, run.output[-8000:]
+    calls = emulator.stats()
+    # The stack is read once (shop.aws.stack_info is the only reader of the NAT Gateways when
+    # nothing changes), and the run stays well under the 394 calls it made before stack_info.
+    assert calls["calls"].get("ec2:DescribeNatGateways") == 1, calls
+    assert calls["total"] <= 290, calls
+
+
+def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):
+    """What the look-up lets a no-op run skip is still converged when it drifts."""
+    subnet = tier_subnets(ec2, vpc, "app")[0]
+    ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[{"Key": "Name", "Value": "renamed by hand"}])
+    cloudwatch = emulator.client("cloudwatch")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[f"{STACK}-db-cpu"])["MetricAlarms"][0]
+    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in (
+        "AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "ComparisonOperator", "Period",
+        "EvaluationPeriods", "AlarmActions", "OKActions")}, Threshold=99.0)
+    run = run_playbook(emulator, "site.yml", "--diff")
+    assert run.rc == 0, run.output[-5000:]
+    assert run.recap["changed"] == 2, run.output[-8000:]
+    tags = {t["Key"]: t["Value"] for t in ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"][0]["Tags"]}
+    assert tags["Name"] == f"{STACK}-app-{subnet['AvailabilityZone']}"
+    restored = cloudwatch.describe_alarms(AlarmNames=[f"{STACK}-db-cpu"])["MetricAlarms"][0]
+    assert restored["Threshold"] == alarm["Threshold"] != 99.0
+    assert "Threshold" in run.output and "99.0" in run.output  # the diff shows before -> after
 
 
 def test_check_mode_on_the_converged_stack_reports_no_change(emulator, built):
