@@ -48,6 +48,14 @@ HOST_EXAMPLES = {
                    "    - ansible.builtin.import_role: {name: shop.aws.stack_lock}", "    - block:",
                    "        - ansible.builtin.import_role: {name: shop.aws.network}", "      always:",
                    "        - ansible.builtin.import_role: {name: shop.aws.stack_lock, tasks_from: release}"],
+    "stack_lookup": ["# in a role's tasks, before it uses the stack's parts", "- name: present | Read the stack",
+                     "  ansible.builtin.import_role:", "    name: shop.aws.stack_lookup",
+                     "- name: present | Create the DB subnet group over the DB tier", "  amazon.aws.rds_subnet_group:",
+                     "    name: \"{{ stack_lookup_parts.names.db_subnet_group }}\"",
+                     "    subnets: \"{{ stack_lookup_parts.subnet_ids.db }}\"", "    # ...",
+                     "# ...and once it changed a part the look-up reports:",
+                     "- name: present | Have the next role read the stack again (this one changed it)",
+                     "  ansible.builtin.set_fact:", "    stack_lookup_stale: true"],
     "migrate_db": ["# playbooks/migrate_db.yml", "- name: Migrate the database into RDS",
                    "  hosts: \"{{ migrate_db_host | default('migration') }}\"", "  gather_facts: false",
                    "  vars_files: [vars/stack.yml]", "  tasks:", "    - ansible.builtin.import_role: {name: shop.aws.migrate_db}"],
@@ -73,12 +81,15 @@ def render(role):
     entry_points = [f"`{name}` ({spec['short_description']})" for name, spec in specs.items() if name not in ("main", "validate")]
     if role in HOST_EXAMPLES:
         main_text = {"web_image": "prepares a bake and launches the builder, or removes the images",
-                     "stack_lock": "takes the lock"}.get(role, "configures the host")
-        lines += ["", "## Entry points", "", "`main` " + main_text + ("" if role == "stack_lock" else "; `validate` checks the settings only")
+                     "stack_lock": "takes the lock",
+                     "stack_lookup": "reads the stack into the fact `stack_lookup_parts` unless the run's look-up is current"
+                     }.get(role, "configures the host")
+        lines += ["", "## Entry points", "", "`main` " + main_text + ("" if role in ("stack_lock", "stack_lookup") else "; `validate` checks the settings only")
                   + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
                   "", "## Example", "", "```yaml", *HOST_EXAMPLES[role], "```", "",
                   "## Tags", "", ("Its tasks run under every tag (`always`): a run of one part takes the lock too."
-                                  if role == "stack_lock" else tags_line(role)), ""]
+                                  if role == "stack_lock" else "It runs inside the roles that need the stack, under their tags."
+                                  if role == "stack_lookup" else tags_line(role)), ""]
         return "\n".join(lines)
     lines += ["", "## Entry points", "", "`main` builds or removes the part; `validate` checks the settings only (site.yml "
               "runs it for every role before any AWS call)" + (". Also: " + "; ".join(entry_points) if entry_points else "") + ".",
