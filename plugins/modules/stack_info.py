@@ -13,8 +13,9 @@ description:
     C(shop.aws.stack_names), and returns them in one structure - the VPC, the subnets by tier
     and Availability Zone, the security groups by tier, the Internet and NAT Gateways, the S3
     gateway endpoint, the load balancer and the web target group with their CloudWatch labels,
-    the Auto Scaling group, the database, the cache node, the distribution and the alert
-    topic - with the list of the parts that do not exist.
+    the Auto Scaling group, the database, the cache node, the distribution and the topics -
+    with the list of the parts that do not exist, and what the network role compares (tags,
+    DNS attributes, route tables) to leave alone the parts already as set.
   - The roles read the stack with this module once, instead of one look-up per resource
     in every role.
   - Reads only, and runs the same in check mode.
@@ -63,7 +64,9 @@ stack:
       type: dict
       sample: {"auto_scaling_group": "shop-production-web", "db_instance": "shop-production-mysql"}
     vpc:
-      description: The VPC (C(id), C(cidr_block), C(state), C(owner_id), the account that owns it).
+      description:
+        - The VPC - C(id), C(cidr_block), C(state), C(owner_id) (the account that owns it), C(tags),
+          C(dns_support), C(dns_hostnames).
       type: dict
       sample: {"id": "vpc-0123456789abcdef0", "cidr_block": "10.20.0.0/16", "state": "available", "owner_id": "123456789012"}
     subnets:
@@ -82,9 +85,19 @@ stack:
       description: The security group ID of each tier.
       type: dict
       sample: {"alb": "sg-1", "web": "sg-2"}
+    internet_gateway:
+      description: The Internet Gateway attached to the VPC (C(id), C(tags)).
+      type: dict
     internet_gateway_id:
-      description: The Internet Gateway attached to the VPC.
+      description: Its ID.
       type: str
+    route_tables:
+      description:
+        - The VPC's route tables tagged with the stack, each C(id), C(name) (its C(Name) tag), C(tags),
+          C(subnet_ids) (sorted) and C(routes) (C(dest) with C(gateway_id) or C(nat_gateway_id); the
+          local route and gateway endpoints' prefix-list routes left out).
+      type: list
+      elements: dict
     nat_gateways:
       description:
         - The VPC's NAT Gateways that are pending or available, each C(id), C(state),
@@ -125,6 +138,9 @@ stack:
       type: dict
     alert_topic_arn:
       description: The ARN of the alert topic.
+      type: str
+    order_topic_arn:
+      description: The ARN of the order events' topic.
       type: str
     missing:
       description: The parts not found, by their key in this structure (C(subnets.app), C(security_groups.db)).
@@ -193,7 +209,16 @@ class StackReader:
             return {}
         # The stack's VPC is created by the stack's account (not shared): its owner is that account.
         return {"id": vpcs[0]["VpcId"], "cidr_block": vpcs[0]["CidrBlock"], "state": vpcs[0]["State"],
-                "owner_id": vpcs[0]["OwnerId"]}
+                "owner_id": vpcs[0]["OwnerId"], "tags": _tags(vpcs[0])}
+
+    def vpc_dns(self, vpc_id):
+        ec2 = self.client("ec2")
+        return {
+            "dns_support": ec2.describe_vpc_attribute(
+                aws_retry=True, VpcId=vpc_id, Attribute="enableDnsSupport")["EnableDnsSupport"]["Value"],
+            "dns_hostnames": ec2.describe_vpc_attribute(
+                aws_retry=True, VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"],
+        }
 
     def _in_vpc(self, vpc_id, *extra):
         return [{"Name": "vpc-id", "Values": [vpc_id]}, *extra]
@@ -227,11 +252,35 @@ class StackReader:
                 groups[tier] = {"id": group["GroupId"], "name": group["GroupName"]}
         return groups
 
-    def internet_gateway_id(self, vpc_id):
+    def internet_gateway(self, vpc_id):
         gateways = self.client("ec2").describe_internet_gateways(
             aws_retry=True, Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
         )["InternetGateways"]
-        return gateways[0]["InternetGatewayId"] if gateways else ""
+        return {"id": gateways[0]["InternetGatewayId"], "tags": _tags(gateways[0])} if gateways else {}
+
+    def route_tables(self, vpc_id):
+        found = self.client("ec2").get_paginator("describe_route_tables").paginate(
+            Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]})
+        ).build_full_result()["RouteTables"]
+        tables = []
+        for table in found:
+            routes = []
+            for route in table.get("Routes") or []:
+                # The local route is the VPC's own, and a gateway endpoint's prefix-list route
+                # belongs to the endpoint: neither is the route table's setting.
+                if route.get("GatewayId") == "local" or "DestinationPrefixListId" in route:
+                    continue
+                target = {key: route[field] for key, field in (("gateway_id", "GatewayId"),
+                                                               ("nat_gateway_id", "NatGatewayId")) if field in route}
+                routes.append(dict(target, dest=route.get("DestinationCidrBlock", "")))
+            tags = _tags(table)
+            tables.append({
+                "id": table["RouteTableId"], "name": tags.get("Name", ""), "tags": tags,
+                "subnet_ids": sorted(association["SubnetId"] for association in table.get("Associations") or []
+                                     if association.get("SubnetId")),
+                "routes": sorted(routes, key=lambda route: route["dest"]),
+            })
+        return sorted(tables, key=lambda table: table["name"])
 
     def nat_gateways(self, vpc_id):
         found = self.client("ec2").get_paginator("describe_nat_gateways").paginate(
@@ -318,13 +367,16 @@ class StackReader:
                             "status": item["Status"]}
         return {}
 
-    def alert_topic_arn(self):
-        suffix = ":" + self.names["alert_topic"]
+    def topics(self):
+        """The ARNs of the alert topic and of the order events' topic."""
+        wanted = {":" + self.names["alert_topic"]: "alert_topic_arn", ":" + self.names["order_topic"]: "order_topic_arn"}
+        found = dict.fromkeys(wanted.values(), "")
         for page in self.client("sns").get_paginator("list_topics").paginate():
             for topic in page.get("Topics") or []:
-                if topic["TopicArn"].endswith(suffix):
-                    return topic["TopicArn"]
-        return ""
+                key = wanted.get(":" + topic["TopicArn"].rsplit(":", 1)[-1])
+                if key:
+                    found[key] = topic["TopicArn"]
+        return found
 
     # -- the whole stack ------------------------------------------------------------------
     def read(self):
@@ -335,33 +387,39 @@ class StackReader:
         calls = {
             "load_balancer": self.load_balancer, "target_group": self.target_group,
             "auto_scaling_group": self.auto_scaling_group, "database": self.database,
-            "cache": self.cache, "distribution": self.distribution, "alert_topic_arn": self.alert_topic_arn,
+            "cache": self.cache, "distribution": self.distribution, "topics": self.topics,
         }
         if vpc:
             calls.update({
                 "subnets": lambda: self.subnets(vpc["id"]),
                 "security_groups": lambda: self.security_groups(vpc["id"]),
-                "internet_gateway_id": lambda: self.internet_gateway_id(vpc["id"]),
+                "internet_gateway": lambda: self.internet_gateway(vpc["id"]),
+                "route_tables": lambda: self.route_tables(vpc["id"]),
+                "vpc_dns": lambda: self.vpc_dns(vpc["id"]),
                 "nat_gateways": lambda: self.nat_gateways(vpc["id"]),
                 "s3_endpoint_id": lambda: self.s3_endpoint_id(vpc["id"]),
             })
         else:
             stack.update({"subnets": {tier: [] for tier in TIERS}, "security_groups": {},
-                          "internet_gateway_id": "", "nat_gateways": [], "s3_endpoint_id": ""})
+                          "internet_gateway": {}, "route_tables": [], "nat_gateways": [], "s3_endpoint_id": ""})
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             futures = {key: pool.submit(call) for key, call in calls.items()}
             stack.update({key: future.result() for key, future in futures.items()})
+        stack.update(stack.pop("topics"))
+        if vpc:
+            stack["vpc"].update(stack.pop("vpc_dns"))
         return self.summarise(stack)
 
     @staticmethod
     def summarise(stack):
         stack["subnet_ids"] = {tier: [row["id"] for row in rows] for tier, rows in stack["subnets"].items()}
         stack["security_group_ids"] = {tier: group["id"] for tier, group in stack["security_groups"].items()}
+        stack["internet_gateway_id"] = stack["internet_gateway"].get("id", "")
         alb, group = stack["load_balancer"], stack["target_group"]
         stack["request_count_label"] = f"{alb['label']}/{group['label']}" if alb and group else ""
         missing = [key for key in ("vpc", "internet_gateway_id", "nat_gateways", "s3_endpoint_id", "load_balancer",
                                    "target_group", "auto_scaling_group", "database", "cache", "distribution",
-                                   "alert_topic_arn") if not stack[key]]
+                                   "alert_topic_arn", "order_topic_arn") if not stack[key]]
         missing += [f"subnets.{tier}" for tier in TIERS if not stack["subnets"][tier]]
         missing += [f"security_groups.{tier}" for tier in SECURITY_TIERS if tier not in stack["security_groups"]]
         stack["missing"] = sorted(missing)
