@@ -173,3 +173,46 @@ def test_stack_info_reads_the_whole_stack(emulator):
     assert f"{vpc} (10.30.0.0/16)" in refused["msg"] and f"{other} (10.31.0.0/16)" in refused["msg"]
     picked = module(emulator, "stack_info", {"stack": "shop-test", "vpc_cidr": "10.31.0.0/16"})["stack"]
     assert picked["vpc"]["id"] == other and picked["subnet_ids"]["public"] == []
+
+
+def test_ssm_parameters_module_writes_only_what_differs(emulator):
+    emulator.reset()
+    args = {"parameters": {"/shop-test/app/region": "eu-west-1", "/shop-test/app/db-secret-name": "shop-test/db"},
+            "tags": {"Stack": "shop-test"}}
+    applied = ladder(emulator, "ssm_parameters", args)
+    assert applied["created"] == ["/shop-test/app/db-secret-name", "/shop-test/app/region"]
+    ssm = emulator.client("ssm")
+    assert ssm.get_parameter(Name="/shop-test/app/region")["Parameter"]["Value"] == "eu-west-1"
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/shop-test/app/region")["TagList"]
+    assert tags == [{"Key": "Stack", "Value": "shop-test"}]
+    # A value and a tag changed behind the module's back: only those are written back.
+    ssm.put_parameter(Name="/shop-test/app/region", Value="us-east-1", Type="String", Overwrite=True)
+    ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId="/shop-test/app/db-secret-name",
+                             Tags=[{"Key": "Owner", "Value": "someone"}])
+    emulator.stats(reset=True)
+    fixed = module(emulator, "ssm_parameters", args, "--diff")
+    assert fixed["updated"] == {"/shop-test/app/region": ["value"], "/shop-test/app/db-secret-name": ["tags"]}
+    assert fixed["diff"]["before"]["/shop-test/app/region"]["value"] == "us-east-1"
+    calls = emulator.stats()["calls"]
+    assert calls.get("ssm:PutParameter") == 1 and calls.get("ssm:RemoveTagsFromResource") == 1, calls
+    assert ssm.get_parameter(Name="/shop-test/app/region")["Parameter"]["Value"] == "eu-west-1"
+    refused = module(emulator, "ssm_parameters", {"parameters": {"/shop-test/app/empty": ""}})
+    assert refused.get("failed")
+    assert refused["msg"] == "parameters: SSM refuses an empty value; give a value or leave out /shop-test/app/empty"
+
+
+def test_log_groups_module_sets_retention_and_tags(emulator):
+    emulator.reset()
+    names = ["/shop-test/web/app", "/shop-test/web/php-fpm", "/aws/rds/instance/shop-test-mysql/error"]
+    args = {"names": names, "retention": 7, "tags": {"Stack": "shop-test"}}
+    applied = ladder(emulator, "cloudwatch_log_groups", args)
+    assert sorted(applied["created"]) == sorted(names)
+    logs = emulator.client("logs")
+    stored = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups()["logGroups"]}
+    assert stored == dict.fromkeys(names, 7)
+    assert logs.list_tags_log_group(logGroupName=names[2])["tags"] == {"Stack": "shop-test"}
+    changed = module(emulator, "cloudwatch_log_groups", dict(args, retention=14))
+    assert changed["changed"] is True and changed["updated"] == dict.fromkeys(names, ["retention"])
+    refused = module(emulator, "cloudwatch_log_groups", dict(args, retention=8))
+    assert refused.get("failed") and refused["msg"].startswith("retention must be one of 1, 3, 5, 7, 14,")
+    assert refused["msg"].endswith("days (got 8)")
