@@ -71,8 +71,9 @@ stack:
       sample: {"id": "vpc-0123456789abcdef0", "cidr_block": "10.20.0.0/16", "state": "available", "owner_id": "123456789012"}
     subnets:
       description:
-        - The subnets by tier (C(public), C(app), C(db)), each a list sorted by Availability Zone
-          of C(id), C(cidr_block), C(availability_zone), C(map_public_ip_on_launch), C(tags).
+        - The subnets by tier (C(public), C(app), C(db); C(other) for those tagged with the stack
+          but with no known C(Tier) tag), each a list sorted by Availability Zone of C(id),
+          C(cidr_block), C(availability_zone), C(map_public_ip_on_launch), C(tags).
       type: dict
     subnet_ids:
       description: The subnet IDs by tier, sorted by Availability Zone.
@@ -227,11 +228,10 @@ class StackReader:
         found = self.client("ec2").get_paginator("describe_subnets").paginate(
             Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]})
         ).build_full_result()["Subnets"]
-        by_tier = {tier: [] for tier in TIERS}
+        by_tier = {tier: [] for tier in (*TIERS, "other")}
         for subnet in found:
             tags = _tags(subnet)
-            if tags.get("Tier") in by_tier:
-                by_tier[tags["Tier"]].append({
+            by_tier[tags["Tier"] if tags.get("Tier") in TIERS else "other"].append({
                     "id": subnet["SubnetId"],
                     "cidr_block": subnet["CidrBlock"],
                     "availability_zone": subnet["AvailabilityZone"],
@@ -400,7 +400,7 @@ class StackReader:
                 "s3_endpoint_id": lambda: self.s3_endpoint_id(vpc["id"]),
             })
         else:
-            stack.update({"subnets": {tier: [] for tier in TIERS}, "security_groups": {},
+            stack.update({"subnets": {tier: [] for tier in (*TIERS, "other")}, "security_groups": {},
                           "internet_gateway": {}, "route_tables": [], "nat_gateways": [], "s3_endpoint_id": ""})
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             futures = {key: pool.submit(call) for key, call in calls.items()}
