@@ -231,13 +231,14 @@ class StackReader:
         by_tier = {tier: [] for tier in (*TIERS, "other")}
         for subnet in found:
             tags = _tags(subnet)
-            by_tier[tags["Tier"] if tags.get("Tier") in TIERS else "other"].append({
-                    "id": subnet["SubnetId"],
-                    "cidr_block": subnet["CidrBlock"],
-                    "availability_zone": subnet["AvailabilityZone"],
-                    "map_public_ip_on_launch": subnet.get("MapPublicIpOnLaunch", False),
-                    "tags": tags,
-                })
+            tier = tags["Tier"] if tags.get("Tier") in TIERS else "other"
+            by_tier[tier].append({
+                "id": subnet["SubnetId"],
+                "cidr_block": subnet["CidrBlock"],
+                "availability_zone": subnet["AvailabilityZone"],
+                "map_public_ip_on_launch": subnet.get("MapPublicIpOnLaunch", False),
+                "tags": tags,
+            })
         return {tier: sorted(rows, key=lambda row: (row["availability_zone"], row["cidr_block"]))
                 for tier, rows in by_tier.items()}
 
