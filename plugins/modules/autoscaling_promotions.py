@@ -174,7 +174,7 @@ from ansible_collections.shop.aws.plugins.module_utils.promotions import reconci
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 
 def _shown(action):
@@ -192,7 +192,7 @@ class Group:
     def __init__(self, module):
         self.module = module
         self.name = module.params["name"]
-        self.client = module.client("autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "autoscaling")
 
     def exists(self):
         try:
@@ -203,8 +203,8 @@ class Group:
 
     def actions(self):
         try:
-            pages = self.client.get_paginator("describe_scheduled_actions").paginate(AutoScalingGroupName=self.name)
-            found = [a for page in pages for a in page["ScheduledUpdateGroupActions"]]
+            found = calls.paginate(self.client, "describe_scheduled_actions",
+                                   AutoScalingGroupName=self.name)["ScheduledUpdateGroupActions"]
         except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg=f"Could not describe the scheduled actions of {self.name}")
         return [camel_dict_to_snake_dict(a) for a in found]

@@ -159,7 +159,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 POLL = 2.0
@@ -199,7 +199,7 @@ def check_preferences(prefs):
 class Refreshes:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "autoscaling")
         self.group = module.params["name"]
 
     def describe(self, refresh_id=None):

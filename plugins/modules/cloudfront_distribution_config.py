@@ -110,7 +110,7 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -152,59 +152,51 @@ def merged(desired, current):
     return copy.deepcopy(desired)
 
 
-@AWSRetry.jittered_backoff()
 def list_distributions(client):
-    paginator = client.get_paginator("list_distributions")
-    items = []
-    for page in paginator.paginate():
-        items.extend(page["DistributionList"].get("Items") or [])
-    return items
+    return calls.paginate(client, "list_distributions").get("DistributionList", {}).get("Items") or []
 
 
-@AWSRetry.jittered_backoff()
 def get_distribution(client, distribution_id):
-    response = client.get_distribution(Id=distribution_id)
+    response = client.get_distribution(aws_retry=True, Id=distribution_id)
     return response["Distribution"], response["ETag"]
 
 
-@AWSRetry.jittered_backoff()
 def create_distribution(client, config, tags):
     if tags:
         response = client.create_distribution_with_tags(
-            DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": ansible_dict_to_boto3_tag_list(tags)}}
+            aws_retry=True,
+            DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": ansible_dict_to_boto3_tag_list(tags)}},
         )
     else:
-        response = client.create_distribution(DistributionConfig=config)
+        response = client.create_distribution(aws_retry=True, DistributionConfig=config)
     return response["Distribution"]
 
 
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["PreconditionFailed"])
 def update_distribution(client, distribution_id, config, etag):
-    return client.update_distribution(Id=distribution_id, IfMatch=etag, DistributionConfig=config)["Distribution"]
+    # CloudFront is eventually consistent: the ETag just read may not be current yet everywhere.
+    return calls.retry_on(["PreconditionFailed"], client.update_distribution,
+                          Id=distribution_id, IfMatch=etag, DistributionConfig=config)["Distribution"]
 
 
-@AWSRetry.jittered_backoff()
 def delete_distribution(client, distribution_id, etag):
-    client.delete_distribution(Id=distribution_id, IfMatch=etag)
+    client.delete_distribution(aws_retry=True, Id=distribution_id, IfMatch=etag)
 
 
-@AWSRetry.jittered_backoff()
 def list_tags(client, arn):
-    return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(Resource=arn)["Tags"].get("Items") or [])
+    return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(aws_retry=True, Resource=arn)["Tags"].get("Items") or [])
 
 
-@AWSRetry.jittered_backoff()
 def tag_resource(client, arn, to_set, to_unset):
     if to_unset:
-        client.untag_resource(Resource=arn, TagKeys={"Items": to_unset})
+        client.untag_resource(aws_retry=True, Resource=arn, TagKeys={"Items": to_unset})
     if to_set:
-        client.tag_resource(Resource=arn, Tags={"Items": ansible_dict_to_boto3_tag_list(to_set)})
+        client.tag_resource(aws_retry=True, Resource=arn, Tags={"Items": ansible_dict_to_boto3_tag_list(to_set)})
 
 
 class DistributionManager:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "cloudfront")
         self.changed = False
         self.changes = []
 

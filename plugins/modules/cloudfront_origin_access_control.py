@@ -118,51 +118,45 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 
-@AWSRetry.jittered_backoff()
 def list_origin_access_controls(client):
     items, marker = [], None
     while True:
         params = {"Marker": marker} if marker else {}
-        page = client.list_origin_access_controls(**params)["OriginAccessControlList"]
+        page = client.list_origin_access_controls(aws_retry=True, **params)["OriginAccessControlList"]
         items.extend(page.get("Items") or [])
         if not page.get("IsTruncated"):
             return items
         marker = page["NextMarker"]
 
 
-@AWSRetry.jittered_backoff()
 def get_origin_access_control(client, oac_id):
-    response = client.get_origin_access_control(Id=oac_id)
+    response = client.get_origin_access_control(aws_retry=True, Id=oac_id)
     return response["OriginAccessControl"], response["ETag"]
 
 
-@AWSRetry.jittered_backoff()
 def create_origin_access_control(client, config):
-    return client.create_origin_access_control(OriginAccessControlConfig=config)["OriginAccessControl"]
+    return client.create_origin_access_control(aws_retry=True, OriginAccessControlConfig=config)["OriginAccessControl"]
 
 
-@AWSRetry.jittered_backoff()
 def update_origin_access_control(client, oac_id, config, etag):
-    return client.update_origin_access_control(Id=oac_id, IfMatch=etag, OriginAccessControlConfig=config)
+    return client.update_origin_access_control(aws_retry=True, Id=oac_id, IfMatch=etag, OriginAccessControlConfig=config)
 
 
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["OriginAccessControlInUse"])
 def delete_origin_access_control(client, oac_id, etag):
-    client.delete_origin_access_control(Id=oac_id, IfMatch=etag)
+    # Refused while a distribution still uses it, until that distribution's update has deployed.
+    calls.retry_on(["OriginAccessControlInUse"], client.delete_origin_access_control, Id=oac_id, IfMatch=etag)
 
 
-@AWSRetry.jittered_backoff()
 def get_distribution_config(client, distribution_id):
-    response = client.get_distribution_config(Id=distribution_id)
+    response = client.get_distribution_config(aws_retry=True, Id=distribution_id)
     return response["DistributionConfig"], response["ETag"]
 
 
-@AWSRetry.jittered_backoff()
 def update_distribution_config(client, distribution_id, config, etag):
-    client.update_distribution(Id=distribution_id, IfMatch=etag, DistributionConfig=config)
+    client.update_distribution(aws_retry=True, Id=distribution_id, IfMatch=etag, DistributionConfig=config)
 
 
 def desired_config(params, current=None):
@@ -198,7 +192,7 @@ def set_origin_oac(distribution_config, origin_id, oac_id):
 class OriginAccessControlManager:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "cloudfront")
         self.changed = False
 
     def fail(self, exc, msg):

@@ -83,24 +83,21 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
-@AWSRetry.jittered_backoff()
 def get_dashboard(client, name):
-    return client.get_dashboard(DashboardName=name)
+    return client.get_dashboard(aws_retry=True, DashboardName=name)
 
 
-@AWSRetry.jittered_backoff()
 def put_dashboard(client, name, body):
-    return client.put_dashboard(DashboardName=name, DashboardBody=body)
+    return client.put_dashboard(aws_retry=True, DashboardName=name, DashboardBody=body)
 
 
-@AWSRetry.jittered_backoff()
 def delete_dashboard(client, name):
-    client.delete_dashboards(DashboardNames=[name])
+    client.delete_dashboards(aws_retry=True, DashboardNames=[name])
 
 
 def parse_body(body):
@@ -120,7 +117,7 @@ def canonical(body):
 class DashboardManager:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "cloudwatch")
         self.changed = False
         self.validation_messages = None
 

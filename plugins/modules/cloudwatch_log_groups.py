@@ -70,7 +70,7 @@ except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # The values PutRetentionPolicy accepts (API reference, PutRetentionPolicy, retentionInDays).
@@ -89,16 +89,15 @@ def prefixes(names):
 class LogGroupSet:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "logs")
 
     def read(self, names):
         wanted = set(names)
         found = {}
         for prefix in prefixes(names):
-            for page in self.client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
-                for group in page["logGroups"]:
-                    if group["logGroupName"] in wanted:
-                        found[group["logGroupName"]] = {"retention": group.get("retentionInDays")}
+            for group in calls.paginate(self.client, "describe_log_groups", logGroupNamePrefix=prefix)["logGroups"]:
+                if group["logGroupName"] in wanted:
+                    found[group["logGroupName"]] = {"retention": group.get("retentionInDays")}
         for name in found:
             found[name]["tags"] = self.client.list_tags_log_group(aws_retry=True, logGroupName=name).get("tags", {})
         return found

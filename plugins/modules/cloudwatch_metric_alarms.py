@@ -149,7 +149,7 @@ except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 # DescribeAlarms takes at most 100 names per call (API reference, DescribeAlarms, AlarmNames).
 NAMES_PER_CALL = 100
@@ -247,7 +247,7 @@ def check(alarm, index):
 class AlarmSet:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "cloudwatch")
 
     def describe(self, names):
         found = {}

@@ -78,7 +78,7 @@ except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # GetParameters takes at most 10 names, DescribeParameters' Name filter at most 50 values
@@ -94,7 +94,7 @@ def batches(items, size):
 class ParameterSet:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("ssm", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "ssm")
 
     def read(self, names):
         found = {}
@@ -103,12 +103,11 @@ class ParameterSet:
                 found[parameter["Name"]] = {"value": parameter["Value"], "type": parameter["Type"]}
         present = [name for name in names if name in found]
         for batch in batches(present, DESCRIBE_BATCH):
-            pages = self.client.get_paginator("describe_parameters").paginate(
-                ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}])
-            for page in pages:
-                for meta in page["Parameters"]:
-                    if meta["Name"] in found:
-                        found[meta["Name"]]["description"] = meta.get("Description", "")
+            described = calls.paginate(self.client, "describe_parameters",
+                                       ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}])
+            for meta in described["Parameters"]:
+                if meta["Name"] in found:
+                    found[meta["Name"]]["description"] = meta.get("Description", "")
         for name in present:
             tags = self.client.list_tags_for_resource(aws_retry=True, ResourceType="Parameter", ResourceId=name)["TagList"]
             found[name]["tags"] = {tag["Key"]: tag["Value"] for tag in tags}

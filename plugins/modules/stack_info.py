@@ -162,7 +162,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 from ansible_collections.shop.aws.plugins.module_utils.stack_names import SECURITY_TIERS
 from ansible_collections.shop.aws.plugins.module_utils.stack_names import TIERS
 from ansible_collections.shop.aws.plugins.module_utils.stack_names import stack_names
@@ -191,7 +191,7 @@ class StackReader:
         # Clients are created in the main thread (botocore's session is not thread-safe while
         # it loads models); their calls are.
         if service not in self._clients:
-            self._clients[service] = self.module.client(service, retry_decorator=AWSRetry.jittered_backoff())
+            self._clients[service] = calls.client(self.module, service)
         return self._clients[service]
 
     # -- the network: one VPC, then everything in it ------------------------------------
@@ -225,9 +225,8 @@ class StackReader:
         return [{"Name": "vpc-id", "Values": [vpc_id]}, *extra]
 
     def subnets(self, vpc_id):
-        found = self.client("ec2").get_paginator("describe_subnets").paginate(
-            Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]})
-        ).build_full_result()["Subnets"]
+        found = calls.paginate(self.client("ec2"), "describe_subnets",
+                               Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]}))["Subnets"]
         by_tier = {tier: [] for tier in (*TIERS, "other")}
         for subnet in found:
             tags = _tags(subnet)
@@ -243,9 +242,8 @@ class StackReader:
                 for tier, rows in by_tier.items()}
 
     def security_groups(self, vpc_id):
-        found = self.client("ec2").get_paginator("describe_security_groups").paginate(
-            Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]})
-        ).build_full_result()["SecurityGroups"]
+        found = calls.paginate(self.client("ec2"), "describe_security_groups",
+                               Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]}))["SecurityGroups"]
         groups = {}
         for group in found:
             tier = _tags(group).get("Tier")
@@ -260,9 +258,8 @@ class StackReader:
         return {"id": gateways[0]["InternetGatewayId"], "tags": _tags(gateways[0])} if gateways else {}
 
     def route_tables(self, vpc_id):
-        found = self.client("ec2").get_paginator("describe_route_tables").paginate(
-            Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]})
-        ).build_full_result()["RouteTables"]
+        found = calls.paginate(self.client("ec2"), "describe_route_tables",
+                               Filters=self._in_vpc(vpc_id, {"Name": "tag:Stack", "Values": [self.stack]}))["RouteTables"]
         tables = []
         for table in found:
             routes = []
@@ -284,9 +281,8 @@ class StackReader:
         return sorted(tables, key=lambda table: table["name"])
 
     def nat_gateways(self, vpc_id):
-        found = self.client("ec2").get_paginator("describe_nat_gateways").paginate(
-            Filter=self._in_vpc(vpc_id, {"Name": "state", "Values": ["pending", "available"]})
-        ).build_full_result()["NatGateways"]
+        found = calls.paginate(self.client("ec2"), "describe_nat_gateways",
+                               Filter=self._in_vpc(vpc_id, {"Name": "state", "Values": ["pending", "available"]}))["NatGateways"]
         return sorted(
             ({"id": nat["NatGatewayId"], "state": nat["State"], "subnet_id": nat["SubnetId"],
               "allocation_ids": [address.get("AllocationId", "") for address in nat.get("NatGatewayAddresses") or []],
@@ -360,23 +356,20 @@ class StackReader:
                 "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0)}
 
     def distribution(self):
-        pages = self.client("cloudfront").get_paginator("list_distributions").paginate()
-        for page in pages:
-            for item in page["DistributionList"].get("Items") or []:
-                if item.get("Comment") == self.names["distribution_comment"]:
-                    return {"id": item["Id"], "arn": item["ARN"], "domain_name": item["DomainName"],
-                            "status": item["Status"]}
+        listed = calls.paginate(self.client("cloudfront"), "list_distributions")
+        for item in listed.get("DistributionList", {}).get("Items") or []:
+            if item.get("Comment") == self.names["distribution_comment"]:
+                return {"id": item["Id"], "arn": item["ARN"], "domain_name": item["DomainName"], "status": item["Status"]}
         return {}
 
     def topics(self):
         """The ARNs of the alert topic and of the order events' topic."""
         wanted = {":" + self.names["alert_topic"]: "alert_topic_arn", ":" + self.names["order_topic"]: "order_topic_arn"}
         found = dict.fromkeys(wanted.values(), "")
-        for page in self.client("sns").get_paginator("list_topics").paginate():
-            for topic in page.get("Topics") or []:
-                key = wanted.get(":" + topic["TopicArn"].rsplit(":", 1)[-1])
-                if key:
-                    found[key] = topic["TopicArn"]
+        for topic in calls.paginate(self.client("sns"), "list_topics").get("Topics") or []:
+            key = wanted.get(":" + topic["TopicArn"].rsplit(":", 1)[-1])
+            if key:
+                found[key] = topic["TopicArn"]
         return found
 
     # -- the whole stack ------------------------------------------------------------------

@@ -128,7 +128,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -189,34 +189,30 @@ def held_message(name, lock, now):
     )
 
 
-@AWSRetry.jittered_backoff()
 def read(client, name):
     try:
-        return json.loads(client.get_parameter(Name=name)["Parameter"]["Value"])
+        return json.loads(client.get_parameter(aws_retry=True, Name=name)["Parameter"]["Value"])
     except is_boto3_error_code("ParameterNotFound"):
         return None
 
 
-@AWSRetry.jittered_backoff()
 def create(client, name, value):
     """Create the parameter; False when it already exists (the atomic test-and-set)."""
     try:
-        client.put_parameter(Name=name, Value=json.dumps(value), Type="String", Overwrite=False,
+        client.put_parameter(aws_retry=True, Name=name, Value=json.dumps(value), Type="String", Overwrite=False,
                              Description="Run lock of the stack (stack_lock module)")
     except is_boto3_error_code("ParameterAlreadyExists"):
         return False
     return True
 
 
-@AWSRetry.jittered_backoff()
 def overwrite(client, name, value):
-    client.put_parameter(Name=name, Value=json.dumps(value), Type="String", Overwrite=True)
+    client.put_parameter(aws_retry=True, Name=name, Value=json.dumps(value), Type="String", Overwrite=True)
 
 
-@AWSRetry.jittered_backoff()
 def delete(client, name):
     try:
-        client.delete_parameter(Name=name)
+        client.delete_parameter(aws_retry=True, Name=name)
     except is_boto3_error_code("ParameterNotFound"):
         pass
 
@@ -288,7 +284,7 @@ def main():
     params = module.params
     if params["ttl"] < 60:
         module.fail_json(msg=f"ttl: must be at least 60 seconds, got {params['ttl']}")
-    manager = LockManager(module, module.client("ssm"))
+    manager = LockManager(module, calls.client(module, "ssm"))
     try:
         if params["state"] == "present":
             lock, took_over = manager.acquire(params["name"], params["holder"], params["ttl"],

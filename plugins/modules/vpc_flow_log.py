@@ -106,7 +106,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.shop.aws.plugins.module_utils import calls
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -117,17 +117,14 @@ def _resource_type(resource_id):
     return {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}.get(prefix)
 
 
-@AWSRetry.jittered_backoff()
 def describe_flow_logs(client, resource_id, log_group_name):
-    paginator = client.get_paginator("describe_flow_logs")
     filters = [
         {"Name": "resource-id", "Values": [resource_id]},
         {"Name": "log-group-name", "Values": [log_group_name]},
     ]
-    return paginator.paginate(Filters=filters).build_full_result()["FlowLogs"]
+    return calls.paginate(client, "describe_flow_logs", Filters=filters)["FlowLogs"]
 
 
-@AWSRetry.jittered_backoff()
 def create_flow_log(client, resource_id, traffic_type, log_group_name, role_arn, interval, tags, token):
     params = dict(
         # One token for every retry of this create: when an answer is lost and the call is
@@ -144,23 +141,21 @@ def create_flow_log(client, resource_id, traffic_type, log_group_name, role_arn,
     )
     if tags:
         params["TagSpecifications"] = [{"ResourceType": "vpc-flow-log", "Tags": ansible_dict_to_boto3_tag_list(tags)}]
-    result = client.create_flow_logs(**params)
+    result = client.create_flow_logs(aws_retry=True, **params)
     if result.get("Unsuccessful"):
         raise RuntimeError(result["Unsuccessful"][0]["Error"]["Message"])
     return result["FlowLogIds"][0]
 
 
-@AWSRetry.jittered_backoff()
 def delete_flow_log(client, flow_log_id):
-    client.delete_flow_logs(FlowLogIds=[flow_log_id])
+    client.delete_flow_logs(aws_retry=True, FlowLogIds=[flow_log_id])
 
 
-@AWSRetry.jittered_backoff()
 def update_tags(client, resource_id, to_set, to_unset):
     if to_unset:
-        client.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in to_unset])
+        client.delete_tags(aws_retry=True, Resources=[resource_id], Tags=[{"Key": k} for k in to_unset])
     if to_set:
-        client.create_tags(Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
+        client.create_tags(aws_retry=True, Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
 
 
 def _normalise(flow_log):
@@ -175,7 +170,7 @@ def _normalise(flow_log):
 class FlowLogManager:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = calls.client(module, "ec2")
         self.changed = False
 
     def find(self, resource_id, log_group_name):

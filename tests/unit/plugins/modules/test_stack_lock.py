@@ -8,6 +8,7 @@ import types
 
 import boto3
 import pytest
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
 moto = pytest.importorskip("moto")
 
@@ -24,7 +25,8 @@ def ssm(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with moto.mock_aws():
-        yield boto3.client("ssm", region_name="us-east-1")
+        # As the module makes it (module_utils/calls.py): a client whose calls take aws_retry.
+        yield RetryingBotoClientWrapper(boto3.client("ssm", region_name="us-east-1"), AWSRetry.jittered_backoff())
 
 
 def manager(mod, ssm, now=NOW, check_mode=False):
