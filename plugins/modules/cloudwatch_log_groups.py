@@ -71,6 +71,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.shop.aws.plugins.module_utils import calls
+from ansible_collections.shop.aws.plugins.module_utils.sets import SetChanges
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # The values PutRetentionPolicy accepts (API reference, PutRetentionPolicy, retentionInDays).
@@ -104,13 +105,11 @@ class LogGroupSet:
 
     def converge(self, names, retention, tags, purge_tags):
         found = self.read(names)
-        result = {"created": [], "updated": {}, "unchanged": []}
-        diff = {"before": {}, "after": {}}
+        changes = SetChanges()
         for name in names:
             before = found.get(name)
             if before is None:
-                result["created"].append(name)
-                diff["before"][name], diff["after"][name] = {}, {"retention": retention, "tags": tags or {}}
+                changes.create(name, {"retention": retention, "tags": tags or {}})
                 if not self.module.check_mode:
                     request = {"logGroupName": name}
                     if tags:
@@ -122,11 +121,10 @@ class LogGroupSet:
             add, remove = ({}, []) if tags is None else compare_aws_tags(before["tags"], tags, purge_tags)
             changed = (["retention"] if before["retention"] != retention else []) + (["tags"] if add or remove else [])
             if not changed:
-                result["unchanged"].append(name)
+                changes.keep(name)
                 continue
-            result["updated"][name] = changed
-            diff["before"][name] = before
-            diff["after"][name] = {"retention": retention, "tags": tags if tags is not None else before["tags"]}
+            changes.update(name, changed, before,
+                           {"retention": retention, "tags": tags if tags is not None else before["tags"]})
             if self.module.check_mode:
                 continue
             if "retention" in changed:
@@ -138,7 +136,7 @@ class LogGroupSet:
                 self.client.untag_log_group(aws_retry=True, logGroupName=name, tags=remove)
             if add:
                 self.client.tag_log_group(aws_retry=True, logGroupName=name, tags=add)
-        return result, diff
+        return changes
 
 
 def main():
@@ -156,11 +154,10 @@ def main():
         module.fail_json(msg=f"retention must be one of {', '.join(map(str, RETENTION_DAYS))} days (got {retention})")
     names = list(dict.fromkeys(module.params["names"]))
     try:
-        result, diff = LogGroupSet(module).converge(names, retention, module.params["tags"], module.params["purge_tags"])
+        changes = LogGroupSet(module).converge(names, retention, module.params["tags"], module.params["purge_tags"])
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg="Could not converge the log groups")
-    changed = bool(result["created"] or result["updated"])
-    module.exit_json(changed=changed, diff=diff if changed else {"before": {}, "after": {}}, **result)
+    changes.exit(module)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.shop.aws.plugins.module_utils import calls
+from ansible_collections.shop.aws.plugins.module_utils.sets import SetChanges
 
 # DescribeAlarms takes at most 100 names per call (API reference, DescribeAlarms, AlarmNames).
 NAMES_PER_CALL = 100
@@ -262,23 +263,20 @@ class AlarmSet:
 
     def converge(self, alarms):
         found = self.describe([alarm["name"] for alarm in alarms])
-        result = {"created": [], "updated": {}, "unchanged": []}
-        diff = {"before": {}, "after": {}}
+        changes = SetChanges()
         for alarm in alarms:
             after = wanted(alarm)
             before = current(found[alarm["name"]]) if alarm["name"] in found else None
             if before is None:
-                result["created"].append(alarm["name"])
+                changes.create(alarm["name"], after)
             elif before == after:
-                result["unchanged"].append(alarm["name"])
+                changes.keep(alarm["name"])
                 continue
             else:
-                result["updated"][alarm["name"]] = differences(before, after)
-            diff["before"][alarm["name"]] = before or {}
-            diff["after"][alarm["name"]] = after
+                changes.update(alarm["name"], differences(before, after), before, after)
             if not self.module.check_mode:
                 self.put(after)
-        return result, diff
+        return changes
 
 
 def main():
@@ -313,11 +311,10 @@ def main():
     if errors:
         module.fail_json(msg="; ".join(errors))
     try:
-        result, diff = AlarmSet(module).converge(alarms)
+        changes = AlarmSet(module).converge(alarms)
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg="Could not converge the alarms")
-    changed = bool(result["created"] or result["updated"])
-    module.exit_json(changed=changed, diff=diff if changed else {"before": {}, "after": {}}, **result)
+    changes.exit(module)
 
 
 if __name__ == "__main__":

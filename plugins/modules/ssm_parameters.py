@@ -79,6 +79,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.shop.aws.plugins.module_utils import calls
+from ansible_collections.shop.aws.plugins.module_utils.sets import SetChanges
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # GetParameters takes at most 10 names, DescribeParameters' Name filter at most 50 values
@@ -116,14 +117,12 @@ class ParameterSet:
     def converge(self, parameters, kind, tier, description, tags, purge_tags):
         names = sorted(parameters)
         found = self.read(names)
-        result = {"created": [], "updated": {}, "unchanged": []}
-        diff = {"before": {}, "after": {}}
+        changes = SetChanges()
         for name in names:
             wanted = {"value": str(parameters[name]), "type": kind, "description": description}
             before = found.get(name)
             if before is None:
-                result["created"].append(name)
-                diff["before"][name], diff["after"][name] = {}, dict(wanted, tags=tags or {})
+                changes.create(name, dict(wanted, tags=tags or {}))
                 if not self.module.check_mode:
                     request = {"Name": name, "Value": wanted["value"], "Type": kind, "Tier": tier}
                     if description:
@@ -137,11 +136,9 @@ class ParameterSet:
             if add or remove:
                 changed.append("tags")
             if not changed:
-                result["unchanged"].append(name)
+                changes.keep(name)
                 continue
-            result["updated"][name] = changed
-            diff["before"][name] = before
-            diff["after"][name] = dict(wanted, tags=tags if tags is not None else before.get("tags", {}))
+            changes.update(name, changed, before, dict(wanted, tags=tags if tags is not None else before.get("tags", {})))
             if self.module.check_mode:
                 continue
             if set(changed) - {"tags"}:
@@ -152,7 +149,7 @@ class ParameterSet:
             if add:
                 self.client.add_tags_to_resource(aws_retry=True, ResourceType="Parameter", ResourceId=name,
                                                  Tags=[{"Key": key, "Value": value} for key, value in sorted(add.items())])
-        return result, diff
+        return changes
 
 
 def main():
@@ -172,13 +169,12 @@ def main():
     if empty:
         module.fail_json(msg=f"parameters: SSM refuses an empty value; give a value or leave out {', '.join(empty)}")
     try:
-        result, diff = ParameterSet(module).converge(
+        changes = ParameterSet(module).converge(
             parameters, module.params["type"], module.params["tier"], module.params["description"],
             module.params["tags"], module.params["purge_tags"])
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg="Could not converge the SSM parameters")
-    changed = bool(result["created"] or result["updated"])
-    module.exit_json(changed=changed, diff=diff if changed else {"before": {}, "after": {}}, **result)
+    changes.exit(module)
 
 
 if __name__ == "__main__":
