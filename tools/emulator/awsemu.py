@@ -15,7 +15,10 @@ API reference it names (see each module's docstring). ``realism.py`` is the real
 lifecycles with latency, eventual consistency, dependency violations, throttling and lost
 responses (``start --latency-scale 0.05 --throttle --lost-responses 0.1``; off by default).
 ``/_emulator/stats`` counts every AWS API request by service and action, for benchmarks, and
-reports what the realistic mode did (throttled, lost and replayed answers).
+reports what the realistic mode did (throttled, lost and replayed answers). With ``--fleet``,
+``fleet.py`` runs the instances, databases and caches as containers and ``dataplane.py`` makes the
+load balancers and distributions answer on local ports (``/_emulator/dataplane`` lists them);
+unsigned S3 object reads are authorised by the bucket's policy (``services/s3.py``).
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ from urllib.parse import parse_qs
 DEFAULT_PORT = 5000
 HOST = "127.0.0.1"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import realism  # noqa: E402 - the emulator's own modules, beside this script
+import dataplane  # noqa: E402 - the emulator's own modules, beside this script
+import realism  # noqa: E402
 import services  # noqa: E402
-from services import ec2, elbv2, iam  # noqa: E402
+from services import ec2, elbv2, iam, s3  # noqa: E402
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -58,6 +62,7 @@ class Front:
         self.app = app
         self.calls: Counter[str] = Counter()
         self.lock = threading.Lock()
+        self.dataplane = None  # dataplane.DataPlane with --fleet: its addresses at /_emulator/dataplane
 
     @staticmethod
     def _action(environ, body: bytes) -> tuple[str, dict]:
@@ -76,6 +81,9 @@ class Front:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/stats"):
             return self._stats(environ, start_response)
+        if path.startswith("/_emulator/dataplane"):
+            listing = self.dataplane.listing() if self.dataplane else {"load_balancers": {}, "distributions": {}}
+            return self._answer(start_response, 200, "application/json", json.dumps(listing).encode())
         if path.startswith("/moto-api/reset"):
             realism.clear()
             ec2.VISIBILITY.clear()
@@ -95,6 +103,10 @@ class Front:
         realism.run_due()
         if service not in ("s3", "unsigned") and realism.THROTTLE.refuse(service, action):
             return self._answer(start_response, *realism.throttling_answer(service, "HTTP_X_AMZ_TARGET" in environ))
+        if service == "unsigned":
+            denied = s3.refusal(environ)
+            if denied:
+                return self._answer(start_response, 403, "application/xml", denied)
         if service == "ec2":
             hidden = ec2.not_yet_visible(action, params)
             if hidden:
@@ -128,7 +140,7 @@ class Front:
 
     @staticmethod
     def _answer(start_response, status: int, content_type: str, body: bytes):
-        reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
         start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -152,7 +164,8 @@ def _ec2_error(code: str, message: str) -> bytes:
 
 
 # --------------------------------------------------------------------------- commands
-def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None = None) -> None:
+def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None = None,
+          state_dir: Path = Path(".emulator"), dataplane_ports: str = "") -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
@@ -174,12 +187,20 @@ def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None
             print(f"AWS emulator also listening on http://{address}:{port} for the local fleet", flush=True)
             return gateway
 
+        from dataplane import DataPlane, parse_ports
+
         fleet = Fleet(port)
         fleet.on_gateway = listen_on_gateway
         elbv2.install_fleet(fleet)
         fleet.start()
+        ports = parse_ports(dataplane_ports or dataplane.DEFAULT_PORTS)
+        app.dataplane = DataPlane(fleet, port, ports, state_dir.resolve() / f"dataplane-{port}")
+        app.dataplane.start()
+        print(f"Data plane (load balancers, CloudFront) on 127.0.0.1:{ports.start}-{ports.stop - 1}", flush=True)
 
     def shutdown(*_):
+        if app.dataplane:
+            app.dataplane.stop()
         if fleet:
             fleet.stop()
         server.shutdown()
@@ -212,7 +233,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def start(port: int, state_dir: Path, with_fleet: bool = False, realism_args: tuple[str, ...] = ()) -> int:
+def fleet_problems(dataplane_ports: str) -> list[str]:
+    """What stops the local fleet's data plane from starting, said before anything starts."""
+    try:
+        ports = dataplane.parse_ports(dataplane_ports)
+    except ValueError as error:
+        return [str(error)]
+    problems = []
+    missing = dataplane.missing_programs()
+    if missing:
+        problems.append(f"the data plane needs {' and '.join(missing)} (Debian packages haproxy, nginx-light; "
+                        "scripts/containers.sh installs them)")
+    taken = dataplane.ports_in_use(ports)
+    if taken:
+        problems.append(f"--dataplane-ports {ports.start}-{ports.stop - 1}: port(s) {', '.join(map(str, taken))} already "
+                        "in use by another process; free them or choose another range (AWSEMU_DATAPLANE_PORTS)")
+    return problems
+
+
+def start(port: int, state_dir: Path, with_fleet: bool = False, realism_args: tuple[str, ...] = (),
+          dataplane_ports: str = dataplane.DEFAULT_PORTS) -> int:
     state_dir.mkdir(parents=True, exist_ok=True)
     pidfile = state_dir / "emulator.pid"
     if pidfile.exists():
@@ -224,11 +264,14 @@ def start(port: int, state_dir: Path, with_fleet: bool = False, realism_args: tu
     if _answers(port):
         print(f"error: port {port} already answers and is not ours; stop that process first", file=sys.stderr)
         return 1
+    for problem in fleet_problems(dataplane_ports) if with_fleet else []:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     log = open(state_dir / "emulator.log", "ab")  # noqa: SIM115 - handed to the child
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port),
-         *(["--fleet"] if with_fleet else []), *realism_args],
+        [sys.executable, os.path.abspath(__file__), "serve", "--port", str(port), "--state-dir", str(state_dir),
+         *(["--fleet", "--dataplane-ports", dataplane_ports] if with_fleet else []), *realism_args],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     pidfile.write_text(str(proc.pid))
@@ -282,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("AWSEMU_STATE_DIR", ".emulator")))
     parser.add_argument("--reset", action="store_true", help="stats: zero the counters after reading")
     parser.add_argument("--fleet", action="store_true", default=os.environ.get("AWSEMU_FLEET") == "1",
-                        help="run the local fleet: podman containers for the instances (see fleet.py)")
+                        help="run the local fleet: podman containers for the instances (see fleet.py), and the "
+                             "data plane: the load balancers and CloudFront distributions answer (see dataplane.py)")
+    parser.add_argument("--dataplane-ports", default=os.environ.get("AWSEMU_DATAPLANE_PORTS", dataplane.DEFAULT_PORTS),
+                        metavar="START-END", help="with --fleet: the local ports of the listeners and distributions")
     defaults = realism.Settings.from_env()
     parser.add_argument("--latency-scale", type=float, default=defaults.latency_scale, metavar="F",
                         help="realistic mode: real seconds per AWS second of every lifecycle (0: instant)")
@@ -300,14 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     if args.command == "serve":
-        serve(args.port, args.fleet, settings)
+        serve(args.port, args.fleet, settings, args.state_dir, args.dataplane_ports)
         return 0
     if args.command == "start":
         forwarded = ("--latency-scale", str(settings.latency_scale), "--throttle-fraction",
                      str(settings.throttle_fraction), "--lost-responses", str(settings.lost_responses),
                      *(["--throttle"] if settings.throttle else []),
                      *(["--seed", str(settings.seed)] if settings.seed is not None else []))
-        return start(args.port, args.state_dir, args.fleet, forwarded)
+        return start(args.port, args.state_dir, args.fleet, forwarded, args.dataplane_ports)
     if args.command == "stop":
         return stop(args.state_dir)
     return stats(args.port, args.reset)

@@ -55,6 +55,8 @@ def podman(*args: str, stdin: str | None = None, timeout: int = 120) -> subproce
 def _user_data(raw) -> str:
     if isinstance(raw, list):
         raw = raw[0] if raw else ""
+    if hasattr(raw, "as_bytes"):  # moto's Base64EncodedString: an Auto Scaling group's own launches
+        raw = raw.as_bytes()
     if isinstance(raw, bytes):
         raw = raw.decode()
     if not raw:
