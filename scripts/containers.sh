@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up what the container-based tests and the local bake need on a fresh Debian machine:
-# podman with runc (crun fails on these hosts: "cgroups in hybrid mode not supported"),
-# mmdebstrap, and the Debian 12 base image built locally, since no registry is reachable.
+# Set up what the container-based tests, the local fleet and the local bake need on a fresh
+# Debian machine: haproxy and nginx for the emulator's data plane, podman with runc (crun
+# fails on these hosts: "cgroups in hybrid mode not supported"), mmdebstrap, and the Debian 12
+# base images built locally, since no registry is reachable.
 # Idempotent: the image is rebuilt only when its recipe (this file) changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,9 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 INCLUDE=python3,python3-apt,systemd,systemd-sysv,dbus,sudo,iproute2,procps,ca-certificates,curl,gnupg
 
 missing=()
-for pkg in podman runc mmdebstrap; do
+# haproxy and nginx: the emulator's data plane, the load balancers and CloudFront answering
+# (tools/emulator/dataplane.py).
+for pkg in podman runc mmdebstrap haproxy nginx-light; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/containers.sh
+# The live shop's browser test drives Debian's Chromium with its chromedriver.
+if ! dpkg-query -W -f='${Status}' chromium-driver 2>/dev/null | grep -q "install ok installed"; then
+  echo "Installing chromium and chromium-driver (needs root)..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 export CONTAINERS_CONF="$PWD/tools/podman/containers.conf"
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import random
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,55 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_range(count: int = 40) -> str:
+    """START-END of ``count`` consecutive ports free on 127.0.0.1 now (the data plane's, --dataplane-ports)."""
+    for _ in range(200):
+        start = random.randrange(20000, 30000 - count)  # noqa: S311 - a port, below the ephemeral ones
+        taken = False
+        for port in range(start, start + count):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    taken = True
+                    break
+        if not taken:
+            return f"{start}-{start + count - 1}"
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http_request(url: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None,
+         timeout: float = 30) -> Answer:
+    """One HTTP(S) request, redirects not followed, certificates not checked (the data plane's are
+    self-signed)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                                 context=ssl._create_unverified_context())  # noqa: S323
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else "") or "/", body=body,
+                           headers=headers or {})
+        response = connection.getresponse()
+        found: dict[str, str] = {}
+        for name, value in response.getheaders():
+            found[name.lower()] = f"{found[name.lower()]}, {value}" if name.lower() in found else value
+        return Answer(response.status, found, response.read())
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -74,6 +127,11 @@ class Emulator:
         calls = dict(self.stats()["calls"])
         calls.pop("ec2:DescribeInstances", None)
         return calls
+
+    def dataplane(self) -> dict:
+        """Where the emulator's load balancers and distributions answer (awsemu.py --fleet)."""
+        with urllib.request.urlopen(f"{self.url}/_emulator/dataplane", timeout=10) as response:
+            return json.loads(response.read())
 
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(

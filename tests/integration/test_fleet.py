@@ -1,15 +1,20 @@
-"""The local fleet end to end: the dynamic inventory, rolling AMI updates (a successful one
-sampled for healthy targets, a failing one rolled back) and the patch playbook stopping at a
-failing instance. An emulator of its own runs the fleet: every instance of the web group is a
-podman container of the image baked for its AMI (needs podman and scripts/containers.sh)."""
+"""The local fleet end to end: the dynamic inventory, the live shop through the data plane
+(CloudFront stand-in -> ALB -> instances -> MariaDB, Redis, the order topic and queue; a browser
+placing an order), the ALB's failure answers, rolling AMI updates (a successful one under a
+steady request loop through CloudFront, a failing one rolled back) and the patch playbook
+stopping at a failing instance. An emulator of its own runs the fleet: every instance of the web
+group is a podman container of the image baked for its AMI (needs podman, haproxy, nginx and
+scripts/containers.sh; the browser test needs Debian's chromium and chromium-driver)."""
 
 import concurrent.futures
 import json
 import math
 import os
+import re
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from helpers import (
@@ -19,6 +24,8 @@ from helpers import (
     Emulator,
     derive_image,
     free_port,
+    free_port_range,
+    http_request,
     podman,
     register_container_ami,
     run_playbook,
@@ -30,8 +37,9 @@ PROJECT = "fleettest"
 STACK = f"{PROJECT}-local"
 GROUP = f"{STACK}-web"
 REPOSITORY = "localhost/shop-web-fleettest"
+# An idle timeout of 5 s: the 504 test waits that long, not the default 60 s.
 EXTRA = {"stack_project": PROJECT, "compute_min_size": 2, "compute_desired_capacity": 3, "compute_max_size": 6,
-         "web_image_container_repository": REPOSITORY, "messaging_enabled": False}
+         "web_image_container_repository": REPOSITORY, "loadbalancer_idle_timeout": 5}
 ENV = {"SHOP_STACK": STACK}
 
 
@@ -40,7 +48,7 @@ def fleet(tmp_path_factory):
     # In realistic mode (helpers.REALISTIC): the bake and the rolling updates meet AWS's latencies,
     # throttling and lost answers as the build does.
     emulator = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("fleet-emulator"), fleet=True,
-                        options=REALISTIC)
+                        options=(*REALISTIC, "--dataplane-ports", free_port_range()))
     emulator.start()
     try:
         # The stack and the bake need nothing of each other: both at once.
@@ -52,6 +60,9 @@ def fleet(tmp_path_factory):
         # The group booted the fallback image (no container); the first rollout brings the baked one.
         run = roll(emulator, rollout_max_healthy_percentage=200)
         assert run.rc == 0, run.output[-5000:]
+        # The release step of a deploy: the shop's static files into the bucket.
+        run = run_playbook(emulator, "playbooks/release_static.yml", extra=EXTRA, env=ENV)
+        assert run.rc == 0 and "static/shop.css" in run.output, run.output[-3000:]
         yield emulator
     finally:
         emulator.stop()
@@ -142,25 +153,235 @@ def test_every_instance_is_a_container_of_its_ami_reached_by_ansible(fleet):
         assert f"ok: [{instance_id}]" in run.output
 
 
+def edge(emulator) -> dict:
+    """The stack's distribution and ALB on the data plane: their local URLs."""
+    listing = emulator.dataplane()
+    cloudfront = emulator.client("cloudfront")
+    domain = next(d["DomainName"] for d in cloudfront.list_distributions()["DistributionList"]["Items"]
+                  if d["Comment"].startswith(STACK))
+    alb = emulator.client("elbv2").describe_load_balancers(Names=[STACK])["LoadBalancers"][0]
+    return {"cdn": listing["distributions"][domain], "alb": listing["load_balancers"][alb["DNSName"]]["listeners"],
+            "alb_dns": alb["DNSName"], "alb_arn": alb["LoadBalancerArn"]}
+
+
+ECHO = """<?php
+header('Content-Type: application/json');
+echo json_encode(['host' => gethostname(), 'headers' => array_change_key_case(getallheaders(), CASE_LOWER),
+                  'remote' => $_SERVER['REMOTE_ADDR']]);
+"""
+SLOW = "<?php sleep((int) ($_GET['s'] ?? 8)); echo 'late';\n"
+
+
+def put_page(instance_id: str, name: str, text: str) -> None:
+    """A test page in the instance's current release (a test's probe, not the shop's)."""
+    podman("exec", "-i", instance_id, "sh", "-c", f"cat > /srv/shop/current/public/{name}", stdin=text, check=True)
+
+
+def wait_for(predicate, timeout: float = 60, step: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(step)
+    raise AssertionError(f"not true within {timeout} s: {predicate.__doc__ or predicate}")
+
+
+def test_static_files_come_from_the_bucket_through_the_cdn_only(fleet):
+    urls = edge(fleet)["cdn"]
+    expected = (ROOT / "app/demo-shop/public/static/shop.css").read_bytes()
+    first = http_request(f"{urls['https']}/static/shop.css")
+    second = http_request(f"{urls['https']}/static/shop.css")
+    assert first.status == second.status == 200 and first.body == second.body == expected
+    assert first.headers["content-type"] == "text/css" and first.headers["cache-control"] == "public, max-age=300"
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("Miss from cloudfront", "Hit from cloudfront")
+    assert second.headers["via"].endswith(".cloudfront.net (CloudFront)")
+    gzipped = http_request(f"{urls['https']}/static/shop.css", headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers.get("content-encoding") == "gzip"  # Compress with CachingOptimized
+    # The viewer protocol policy: HTTP is redirected to HTTPS.
+    plain = http_request(f"{urls['http']}/static/shop.css")
+    assert plain.status == 301 and plain.headers["location"] == f"{urls['https']}/static/shop.css"
+    # Only the distribution reads the bucket (OAC): a direct anonymous read is refused, path or host style.
+    direct = http_request(f"{fleet.url}/{STACK}-static/static/shop.css")
+    virtual = http_request(f"{fleet.url}/static/shop.css", headers={"Host": f"{STACK}-static.s3.us-east-1.amazonaws.com"})
+    assert direct.status == virtual.status == 403 and b"<Code>AccessDenied</Code>" in direct.body
+    # A file the bucket lacks: S3's answer, through the distribution.
+    assert http_request(f"{urls['https']}/static/missing.css").headers["x-cache"] == "Error from cloudfront"
+
+
+def test_the_alb_forwards_to_every_healthy_target_with_its_headers(fleet):
+    ids = sorted(i["InstanceId"] for i in in_service(fleet))
+    for instance_id in ids:
+        put_page(instance_id, "echo.php", ECHO)
+    urls = edge(fleet)
+    seen = [http_request(f"{urls['alb']['80']}/echo.php").json() for _ in range(9)]
+    hosts = {answer["host"] for answer in seen}
+    assert len(hosts) == 3, hosts  # round robin over the three healthy targets
+    headers = seen[0]["headers"]
+    assert headers["x-forwarded-proto"] == "http" and headers["x-forwarded-port"] == "80"
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", headers["x-amzn-trace-id"]), headers
+    assert http_request(f"{urls['alb']['80']}/echo.php").headers["server"] != "awselb/2.0"  # the target's answer
+    # Through CloudFront: the viewer's address first, the ALB's DNS name as Host (AllViewerExceptHostHeader).
+    through = http_request(f"{urls['cdn']['https']}/echo.php", headers={"Cookie": "a=b"})
+    assert through.headers["x-cache"] == "Miss from cloudfront"  # CachingDisabled
+    headers = through.json()["headers"]
+    assert headers["host"] == urls["alb_dns"] and headers["cookie"] == "a=b"
+    assert headers["x-forwarded-for"].startswith("127.0.0.1") and headers["via"].endswith("(CloudFront)")
+
+
+def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
+    urls = edge(fleet)
+    ids = sorted(i["InstanceId"] for i in in_service(fleet))
+    for instance_id in ids:
+        put_page(instance_id, "slow.php", SLOW)
+    # 504: no answer within the idle timeout (5 s here).
+    late = http_request(f"{urls['alb']['80']}/slow.php?s=8")
+    assert late.status == 504 and late.headers["server"] == "awselb/2.0" and b"504 Gateway Time-out" in late.body
+    elb = fleet.client("elbv2")
+    vpc = elb.describe_load_balancers(Names=[STACK])["LoadBalancers"][0]["VpcId"]
+    empty = elb.create_target_group(Name=f"{PROJECT}-empty", Protocol="HTTP", Port=80, VpcId=vpc,
+                                    TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    web = elb.describe_target_groups(Names=[GROUP])["TargetGroups"][0]["TargetGroupArn"]
+    listener = elb.create_listener(LoadBalancerArn=urls["alb_arn"], Protocol="HTTP", Port=8080,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": empty}])["Listeners"][0]["ListenerArn"]
+    try:
+        elb.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/old/*"]}],
+                        Actions=[{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTP", "Port": "80", "Path": "/new/#{path}",
+                                                                         "StatusCode": "HTTP_301"}}])
+        elb.create_rule(ListenerArn=listener, Priority=20, Conditions=[{"Field": "path-pattern", "Values": ["/echo.php"]}],
+                        Actions=[{"Type": "forward", "TargetGroupArn": web}])
+        elb.create_rule(ListenerArn=listener, Priority=30, Conditions=[
+            {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Maintenance", "Values": ["on"]}}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain",
+                                                                        "MessageBody": "down for maintenance"}}])
+        port8080 = wait_for(lambda: fleet.dataplane()["load_balancers"][urls["alb_dns"]]["listeners"].get("8080"))
+        # 503: the listener's target group has no registered target.
+        unavailable = wait_for(lambda: (a := http_request(f"{port8080}/")).status == 503 and a)
+        assert b"503 Service Temporarily Unavailable" in unavailable.body
+        moved = wait_for(lambda: (a := http_request(f"{port8080}/old/page?x=1")).status == 301 and a)
+        assert moved.headers["location"] == f"{urls['alb']['80']}/new/old/page?x=1"
+        assert http_request(f"{port8080}/echo.php").json()["headers"]["x-forwarded-port"] == "8080"
+        teapot = http_request(f"{port8080}/anything", headers={"X-Maintenance": "on"})
+        assert teapot.status == 418 and teapot.body == b"down for maintenance"
+    finally:
+        elb.delete_listener(ListenerArn=listener)
+        elb.delete_target_group(TargetGroupArn=empty)
+    # 502, then none: a target whose web server stops fails its requests until its health checks
+    # mark it unhealthy (2 x 5 s), then the others take them all.
+    stopped = ids[0]
+    podman("exec", stopped, "systemctl", "stop", "nginx", check=True)
+    try:
+        codes = [http_request(f"{urls['alb']['80']}/health").status for _ in range(6)]
+        assert 502 in codes and set(codes) <= {200, 502}, codes
+        wait_for(lambda: target_states(fleet)[stopped] == "unhealthy", timeout=60)
+        time.sleep(2)  # the data plane's next pass
+        codes = [http_request(f"{urls['alb']['80']}/health").status for _ in range(12)]
+        assert codes == [200] * 12, codes
+    finally:
+        podman("exec", stopped, "systemctl", "start", "nginx", check=True)
+    wait_for(lambda: target_states(fleet)[stopped] == "healthy", timeout=60)
+
+
+def submit(browser, button) -> None:
+    """Click a form's button and wait for the next page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+
+def test_a_visitor_orders_in_a_browser_through_cloudfront(fleet, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    urls = edge(fleet)
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--ignore-certificate-errors", f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1000,700"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        browser.get(urls["cdn"]["http"] + "/")  # the viewer protocol policy sends it to HTTPS
+        assert browser.current_url == urls["cdn"]["https"] + "/"
+        products = browser.find_elements(By.CSS_SELECTOR, "tr.product")
+        assert [p.find_element(By.TAG_NAME, "td").text for p in products] == ["Cap", "Mug", "T-shirt"]
+        for _ in range(2):  # each click posts a form, then the page comes back (303)
+            submit(browser, browser.find_elements(By.CSS_SELECTOR, "tr.product")[1].find_element(By.TAG_NAME, "button"))
+        assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#cart li")] == ["MUG-001 x 2"]
+        # The stylesheet came through the CDN: the page's link resolves on the distribution.
+        styled = browser.execute_script("return getComputedStyle(document.body).maxWidth") != "none"
+        submit(browser, browser.find_element(By.ID, "checkout"))
+        placed = browser.find_element(By.ID, "order-placed").text
+        order_id = int(re.search(r"Order #(\d+) placed", placed).group(1))
+        screenshot = Path(os.environ.get("SHOP_SCREENSHOT_DIR", tmp_path)) / "live-shop.png"
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(screenshot))
+    finally:
+        browser.quit()
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 10_000
+    assert styled  # shop.css (max-width: 40em) reached the browser
+    again = http_request(f"{urls['cdn']['https']}/static/shop.css")
+    assert again.headers["x-cache"] == "Hit from cloudfront"
+    # The order row in the database (the RDS stand-in) ...
+    rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+    row = podman("exec", rds, "mysql", "-N", "-B", "-e",
+                 f"SELECT total_cents, JSON_EXTRACT(items, '$[0].sku') FROM shop.orders WHERE id = {order_id}", check=True)
+    assert row.stdout.split() == ["2400", '"MUG-001"'], row.stdout
+    # ... and its message on the order queue, through the topic, published by an instance's relay.
+    sqs = fleet.client("sqs")
+    queue = sqs.get_queue_url(QueueName=f"{STACK}-orders")["QueueUrl"]
+
+    def received():
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            event = json.loads(json.loads(message["Body"])["Message"])
+            if event.get("order_id") == order_id:
+                return event
+        return None
+
+    event = wait_for(received, timeout=60)
+    assert event["type"] == "order-placed" and event["total_cents"] == 2400
+    assert event["items"] == [{"sku": "MUG-001", "quantity": 2, "price_cents": 1200}]
+
+
 def test_rolling_update_keeps_the_minimum_healthy(fleet):
     before = {i["InstanceId"] for i in in_service(fleet)}
     ami = publish_derived_image(fleet, "v2", {"/etc/shop-image-version": "v2\n"})
     samples, stop = [], threading.Event()
+    shop, answers = edge(fleet)["cdn"]["https"] + "/", []
 
     def sample():
         while not stop.is_set():
             samples.append(list(target_states(fleet).values()).count("healthy"))
             time.sleep(0.5)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    def visit():  # a steady visitor through CloudFront and the ALB all along the rollout
+        while not stop.is_set():
+            try:
+                answers.append(http_request(shop, timeout=20).status)
+            except OSError as error:
+                answers.append(repr(error))
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=sample), threading.Thread(target=visit)]
+    for thread in threads:
+        thread.start()
     try:
         # Terminate-then-launch batches: one instance of three at a time may be out.
         run = roll(fleet, rollout_min_healthy_percentage=66, rollout_max_healthy_percentage=100)
     finally:
         stop.set()
-        sampler.join()
+        for thread in threads:
+            thread.join()
     assert run.rc == 0, run.output[-5000:]
+    failed = [a for a in answers if a != 200]
+    assert len(answers) > 100 and not failed, (len(answers), failed[:20])
     assert "InProgress 33%" in run.output and "Successful 100%" in run.output
     minimum = math.ceil(3 * 66 / 100)
     assert len(samples) > 20 and min(samples) >= minimum, samples

@@ -110,6 +110,7 @@ def test_web_role_is_least_privilege(emulator, built):
     assert resources["ReadOwnSecret"].endswith(f":secret:{STACK}/*")
     assert resources["ReadOwnParameters"].endswith(f":parameter/{STACK}/*")
     assert resources["ReadReleases"] == f"arn:aws:s3:::{STACK}-static/releases/*"
+    assert resources["PublishOrders"].endswith(f":{STACK}-order-events")  # the order relay, that topic only
     assert all(r != "*" for r in resources.values())
     profiles = iam.list_instance_profiles_for_role(RoleName=f"{STACK}-web")["InstanceProfiles"]
     assert [p["InstanceProfileName"] for p in profiles] == [f"{STACK}-web"]

@@ -44,6 +44,40 @@ function shop_session_start(): void
     session_start();
 }
 
+/**
+ * Records the order and its message to the order topic in one transaction (the relay,
+ * shop-order-relay, publishes the message); prices come from the catalogue, not the client.
+ */
+function shop_place_order(PDO $db, array $cart): int
+{
+    $db->beginTransaction();
+    try {
+        $price = $db->prepare('SELECT price_cents FROM products WHERE sku = ?');
+        $items = [];
+        $total = 0;
+        foreach ($cart as $sku => $quantity) {
+            $price->execute([(string) $sku]);
+            $cents = $price->fetchColumn();
+            if ($cents === false || (int) $quantity < 1) {
+                continue;
+            }
+            $items[] = ['sku' => (string) $sku, 'quantity' => (int) $quantity, 'price_cents' => (int) $cents];
+            $total += (int) $cents * (int) $quantity;
+        }
+        $json = json_encode($items, JSON_THROW_ON_ERROR);
+        $db->prepare('INSERT INTO orders (total_cents, items) VALUES (?, ?)')->execute([$total, $json]);
+        $id = (int) $db->lastInsertId();
+        $message = json_encode(['type' => 'order-placed', 'order_id' => $id, 'total_cents' => $total,
+                                'items' => $items], JSON_THROW_ON_ERROR);
+        $db->prepare('INSERT INTO order_outbox (order_id, payload) VALUES (?, ?)')->execute([$id, $message]);
+        $db->commit();
+        return $id;
+    } catch (Throwable $error) {
+        $db->rollBack();
+        throw $error;
+    }
+}
+
 function h(string $text): string
 {
     return htmlspecialchars($text, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8');

@@ -17,6 +17,12 @@ try {
         header('Location: /', true, 303);
         exit;
     }
+    if ($_SERVER['REQUEST_METHOD'] === 'POST' && isset($_POST['checkout']) && $_SESSION['cart']) {
+        $_SESSION['last_order'] = shop_place_order($db, $_SESSION['cart']);
+        $_SESSION['cart'] = [];
+        header('Location: /', true, 303);
+        exit;
+    }
     $products = $db->query('SELECT sku, name, price_cents FROM products ORDER BY name')->fetchAll();
 } catch (Throwable $error) {
     error_log('shop: catalogue unavailable: ' . $error->getMessage());
@@ -46,6 +52,12 @@ $static = rtrim(shop_config()['app']['static_base_url'] ?? '/static', '/');
   <li><?= h((string) $sku) ?> x <?= (int) $quantity ?></li>
 <?php endforeach ?>
 </ul>
+<?php if ($_SESSION['cart']): ?>
+<form method="post"><button name="checkout" value="1" id="checkout">Place order</button></form>
+<?php endif ?>
+<?php if (!empty($_SESSION['last_order'])): ?>
+<p id="order-placed">Order #<?= (int) $_SESSION['last_order'] ?> placed, thank you.</p>
+<?php endif ?>
 <p class="served-by">Release <?= h(trim((string) @file_get_contents(__DIR__ . '/../VERSION'))) ?></p>
 </body>
 </html>
