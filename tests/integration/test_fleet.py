@@ -7,16 +7,22 @@ group is a podman container of the image baked for its AMI (needs podman, haprox
 scripts/containers.sh; the browser test needs Debian's chromium and chromium-driver)."""
 
 import concurrent.futures
+import datetime
 import json
 import math
 import os
 import re
+import socket
+import ssl
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from helpers import (
     REALISTIC,
     ROOT,
@@ -169,7 +175,7 @@ header('Content-Type: application/json');
 echo json_encode(['host' => gethostname(), 'headers' => array_change_key_case(getallheaders(), CASE_LOWER),
                   'remote' => $_SERVER['REMOTE_ADDR']]);
 """
-SLOW = "<?php sleep((int) ($_GET['s'] ?? 8)); echo 'late';\n"
+SLOW = "<?php sleep((int) ($_GET['s'] ?? 8)); echo gethostname();\n"
 
 
 def put_page(instance_id: str, name: str, text: str) -> None:
@@ -267,6 +273,48 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
     finally:
         elb.delete_listener(ListenerArn=listener)
         elb.delete_target_group(TargetGroupArn=empty)
+    # HTTPS with the listener's certificate (from ACM) and its policy's minimum TLS version.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "shop.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    certificate = fleet.client("acm").import_certificate(
+        Certificate=cert.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                     serialization.NoEncryption()))["CertificateArn"]
+    secure = elb.create_listener(LoadBalancerArn=urls["alb_arn"], Protocol="HTTPS", Port=8443,
+                                 SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", Certificates=[{"CertificateArn": certificate}],
+                                 DefaultActions=[{"Type": "forward", "TargetGroupArn": web}])["Listeners"][0]["ListenerArn"]
+    try:
+        port8443 = wait_for(lambda: fleet.dataplane()["load_balancers"][urls["alb_dns"]]["listeners"].get("8443"))
+        assert port8443.startswith("https://")
+        answer = wait_for(lambda: (a := http_request(f"{port8443}/echo.php")).status == 200 and a)
+        assert answer.json()["headers"]["x-forwarded-proto"] == "https"
+        host, port = port8443.removeprefix("https://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            context = ssl._create_unverified_context()  # noqa: S323 - the test's own self-signed certificate
+            with context.wrap_socket(raw) as tls:
+                served = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+        assert served.subject == name
+    finally:
+        elb.delete_listener(ListenerArn=secure)
+    # Deregistered targets drain: the requests they hold finish; new ones find no target (503)
+    # until the targets are registered again and pass their health checks.
+    targets = [{"Id": i, "Port": 80} for i in ids]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        held = [pool.submit(http_request, f"{urls['alb']['80']}/slow.php?s=3") for _ in ids]
+        time.sleep(1)
+        elb.deregister_targets(TargetGroupArn=web, Targets=targets)
+        try:
+            wait_for(lambda: http_request(f"{urls['alb']['80']}/health").status == 503, timeout=15)
+            finished = [future.result() for future in held]
+        finally:
+            elb.register_targets(TargetGroupArn=web, Targets=targets)
+    assert [a.status for a in finished] == [200] * 3, [(a.status, a.body) for a in finished]
+    assert all(a.body.startswith(b"ip-") for a in finished)  # the instances' host names: served to the end
+    wait_for(lambda: set(target_states(fleet).values()) == {"healthy"}, timeout=60)
     # 502, then none: a target whose web server stops fails its requests until its health checks
     # mark it unhealthy (2 x 5 s), then the others take them all.
     stopped = ids[0]

@@ -42,6 +42,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -152,11 +153,14 @@ class DataPlane:
         self.published: dict = {"load_balancers": {}, "distributions": {}}
         self.stopping = threading.Event()
         directory.mkdir(parents=True, exist_ok=True)
-        self.cache = directory / "cloudfront-cache"
-        self.temp = directory / "nginx-temp"
-        for folder in (self.cache, self.temp):
+        # nginx's workers (nobody, under a root master) write the cache and the buffered bodies:
+        # folders of their own under /tmp, since the state folder's parents may be closed to them.
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"awsemu-{emulator_port}-cloudfront-"))
+        self.cache = self.scratch / "cache"
+        self.temp = self.scratch / "temp"
+        for folder in (self.scratch, self.cache, self.temp):
             folder.mkdir(exist_ok=True)
-            if os.geteuid() == 0:  # nginx's workers run as nobody under a root master
+            if os.geteuid() == 0:
                 nobody = pwd.getpwnam("nobody")
                 os.chown(folder, nobody.pw_uid, nobody.pw_gid)
         self.haproxy = Proxy("haproxy", directory, [_program("haproxy"), "-c", "-q", "-f"],
@@ -172,6 +176,7 @@ class DataPlane:
         self.stopping.set()
         self.haproxy.stop()
         self.nginx.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _loop(self) -> None:
         while not self.stopping.wait(1.0):

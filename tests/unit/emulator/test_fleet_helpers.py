@@ -47,3 +47,10 @@ def test_target_health_follows_the_thresholds():
     health.record(True, "200", healthy_after=2, unhealthy_after=2)
     health.record(True, "200", healthy_after=2, unhealthy_after=2)
     assert health.state == "healthy"
+
+
+def test_user_data_of_an_auto_scaling_launch_is_decoded():
+    from moto.core.types import Base64EncodedString
+
+    script = "#!/bin/sh\necho hi\n"
+    assert fleet._user_data(Base64EncodedString.from_raw_string(script)) == script

@@ -175,6 +175,8 @@ def _conditions_hold(conditions: dict, context: dict) -> bool | None:
     """True or False; None when an operator is not modelled."""
     for operator, tests in conditions.items():
         base, if_exists = (operator[:-8], True) if operator.endswith("IfExists") else (operator, False)
+        if _operator(base, "", []) is None:
+            return None
         for key, expected in tests.items():
             actual = context.get(key.lower())
             if actual is None:

@@ -1,0 +1,126 @@
+"""The emulator's data plane (tools/emulator/dataplane.py) and S3's policy gate (services/s3.py):
+their pure parts, and the refusal to start on ports another program holds."""
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EMULATOR = Path(__file__).resolve().parents[3] / "tools/emulator"
+sys.path.insert(0, str(EMULATOR))
+
+import dataplane  # noqa: E402
+from services import s3  # noqa: E402
+
+
+@pytest.mark.parametrize("pattern, path, matches", [
+    ("/static/*", "/static/shop.css", True), ("/static/*", "/static/", True), ("/static/*", "/statics/x", False),
+    ("static/*", "/static/a/b.css", True), ("/img/?.png", "/img/a.png", True), ("/img/?.png", "/img/ab.png", False),
+    ("/a.b", "/aXb", False), ("/Static/*", "/static/x", False),
+])
+def test_path_patterns_match_as_cloudfront_and_elb_read_them(pattern, path, matches):
+    regex = dataplane._wildcard(pattern, leading_slash=True).strip('"')
+    assert bool(re.fullmatch(regex, path)) is matches
+
+
+@pytest.mark.parametrize("text, message", [
+    ("8080", "must be START-END"), ("9000-8000", "at least 8 ports"), ("80-120", "within 1024-65535"),
+    ("8080-8083", "at least 8 ports"),
+])
+def test_a_bad_port_range_is_refused_naming_the_option_and_the_value(text, message):
+    with pytest.raises(ValueError, match=message) as raised:
+        dataplane.parse_ports(text)
+    assert "--dataplane-ports" in str(raised.value) and text in str(raised.value)
+
+
+def test_the_fleet_refuses_to_start_on_a_port_another_program_holds(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports = f"{taken - 4}-{taken + 4}"
+        run = subprocess.run([sys.executable, str(EMULATOR / "awsemu.py"), "start", "--fleet", "--port", "1",
+                              "--state-dir", str(tmp_path), "--dataplane-ports", ports],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 1
+    assert f"--dataplane-ports {ports}: port(s) {taken} already in use by another process" in run.stderr
+    assert not (tmp_path / "emulator.pid").exists()  # nothing was started
+
+
+def test_redirects_keep_path_and_query_and_land_on_the_local_port_of_the_target_listener():
+    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
+    balancer = {"listeners": [{"port": 80, "local_port": 8100, "scheme": "http"},
+                              {"port": 443, "local_port": 8101, "scheme": "https"}]}
+    https = {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}",
+             "StatusCode": "HTTP_301"}
+    assert plane._redirect(balancer, balancer["listeners"][0], https) == \
+        "prefix https://%[req.hdr(host),field(1,:)]:8101 code 301"
+    moved = {"Protocol": "#{protocol}", "Port": "#{port}", "Path": "/new/#{path}", "StatusCode": "HTTP_302"}
+    assert plane._redirect(balancer, balancer["listeners"][0], moved) == \
+        "location http://%[req.hdr(host),field(1,:)]:8100/new/%[path,regsub(^/,)]?%[query] code 302"
+
+
+OAC_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::shop-static/static/*",
+     "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}}},
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::shop-static/*"],
+     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+OAC = {"Service": "cloudfront.amazonaws.com"}
+
+
+def context(arn=None):
+    found = {"aws:securetransport": "true"}
+    if arn:
+        found.update({"aws:sourcearn": arn, "aws:sourceaccount": "123456789012"})
+    return found
+
+
+def test_the_bucket_policy_admits_its_distribution_only():
+    resource = "arn:aws:s3:::shop-static/static/shop.css"
+    distribution = "arn:aws:cloudfront::123456789012:distribution/E1"
+    assert s3.evaluate(OAC_POLICY, OAC, "s3:GetObject", resource, context(distribution)) == "allow"
+    other = "arn:aws:cloudfront::123456789012:distribution/E2"
+    assert s3.evaluate(OAC_POLICY, OAC, "s3:GetObject", resource, context(other)) == "implicit"
+    assert s3.evaluate(OAC_POLICY, "anonymous", "s3:GetObject", resource, context()) == "implicit"
+    outside = "arn:aws:s3:::shop-static/releases/app.tar.gz"
+    assert s3.evaluate(OAC_POLICY, OAC, "s3:GetObject", outside, context(distribution)) == "implicit"
+    insecure = {**context(distribution), "aws:securetransport": "false"}
+    assert s3.evaluate(OAC_POLICY, OAC, "s3:GetObject", resource, insecure) == "deny"
+    # Signed writes over the emulator's endpoint count as HTTPS: the Deny does not apply.
+    assert s3.evaluate(OAC_POLICY, "signed", "s3:PutObject", resource, context()) == "implicit"
+
+
+def test_a_public_policy_admits_everyone_and_an_unknown_operator_fails_closed():
+    public = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}
+    assert s3.evaluate(public, "anonymous", "s3:GetObject", "arn:aws:s3:::b/k", context()) == "allow"
+    odd = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                          "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}]}
+    assert s3.evaluate(odd, "signed", "s3:GetObject", "arn:aws:s3:::b/k", context()) == "deny"
+
+
+@pytest.mark.parametrize("environ, found", [
+    ({"REQUEST_METHOD": "GET", "PATH_INFO": "/shop-static/static/a.css", "HTTP_HOST": "127.0.0.1:5000"},
+     ("shop-static", "static/a.css")),
+    ({"REQUEST_METHOD": "HEAD", "PATH_INFO": "/static/a.css", "HTTP_HOST": "shop-static.s3.us-east-1.amazonaws.com"},
+     ("shop-static", "static/a.css")),
+    ({"REQUEST_METHOD": "PUT", "PATH_INFO": "/shop-static/a", "HTTP_HOST": "127.0.0.1:5000"}, None),
+    ({"REQUEST_METHOD": "GET", "PATH_INFO": "/shop-static/a", "HTTP_HOST": "x", "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 ..."},
+     None),
+    ({"REQUEST_METHOD": "GET", "PATH_INFO": "/shop-static/a", "HTTP_HOST": "x", "QUERY_STRING": "X-Amz-Signature=abc"},
+     None),
+    ({"REQUEST_METHOD": "GET", "PATH_INFO": "/shop-static", "HTTP_HOST": "127.0.0.1:5000"}, None),
+])
+def test_only_unsigned_object_reads_pass_the_gate(environ, found):
+    assert s3.unsigned_object_read(environ) == found
+
+
+def test_the_listing_is_json_even_before_anything_exists():
+    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
+    plane.lock = __import__("threading").Lock()
+    plane.published = {"load_balancers": {}, "distributions": {}}
+    assert json.loads(json.dumps(plane.listing())) == {"load_balancers": {}, "distributions": {}}
