@@ -81,3 +81,15 @@ def test_rolling_update_refused_before_any_aws_call(emulator, extra, variable):
     assert run.rc != 0, run.output[-3000:]
     assert variable in run.output, run.output[-3000:]
     assert emulator.calls_but_inventory() == {}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"cdn_static_dir": "/nonexistent/static"},
+     "cdn_static_dir must be the folder of the release's static files (got '/nonexistent/static', not a folder)"),
+    ({}, "The static bucket shop-local-static does not exist: build the stack first"),
+], ids=["no such folder", "bucket not built yet"])
+def test_the_release_step_refuses_before_uploading(emulator, extra, message):
+    emulator.reset()
+    run = run_playbook(emulator, "playbooks/release_static.yml", extra=extra, timeout=300)
+    assert run.rc != 0 and message in run.output, run.output[-3000:]
+    assert not any(call.startswith("s3:PUT") for call in emulator.calls_but_inventory())
