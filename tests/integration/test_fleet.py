@@ -7,6 +7,7 @@ group is a podman container of the image baked for its AMI (needs podman, haprox
 scripts/containers.sh; the browser test needs Debian's chromium and chromium-driver)."""
 
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import math
@@ -170,17 +171,26 @@ def edge(emulator) -> dict:
             "alb_dns": alb["DNSName"], "alb_arn": alb["LoadBalancerArn"]}
 
 
-ECHO = """<?php
-header('Content-Type: application/json');
-echo json_encode(['host' => gethostname(), 'headers' => array_change_key_case(getallheaders(), CASE_LOWER),
-                  'remote' => $_SERVER['REMOTE_ADDR']]);
-"""
-SLOW = "<?php sleep((int) ($_GET['s'] ?? 8)); echo gethostname();\n"
+def access_log(instance_id: str) -> list[dict]:
+    """The instance's nginx access log (JSON lines: the headers the ALB added among them)."""
+    text = podman("exec", instance_id, "cat", "/var/log/nginx/access.log", check=True).stdout
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def put_page(instance_id: str, name: str, text: str) -> None:
-    """A test page in the instance's current release (a test's probe, not the shop's)."""
-    podman("exec", "-i", instance_id, "sh", "-c", f"cat > /srv/shop/current/public/{name}", stdin=text, check=True)
+@contextlib.contextmanager
+def slow_catalogue(emulator, seconds: int):
+    """The catalogue's table locked for ``seconds``: the shop's pages wait on the database
+    (its health check, SELECT 1, does not)."""
+    rds = f"emu{emulator.port}-rds-{STACK}-mysql"
+    holder = subprocess.Popen(["podman", "exec", rds, "mysql", "-e",  # noqa: S607
+                               f"LOCK TABLES shop.products WRITE; SELECT SLEEP({seconds}); UNLOCK TABLES;"],
+                              env={**os.environ, "CONTAINERS_CONF": str(ROOT / "tools/podman/containers.conf")},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)  # the lock is held
+        yield
+    finally:
+        holder.wait(timeout=seconds + 30)
 
 
 def wait_for(predicate, timeout: float = 60, step: float = 0.5):
@@ -217,32 +227,31 @@ def test_static_files_come_from_the_bucket_through_the_cdn_only(fleet):
 
 def test_the_alb_forwards_to_every_healthy_target_with_its_headers(fleet):
     ids = sorted(i["InstanceId"] for i in in_service(fleet))
-    for instance_id in ids:
-        put_page(instance_id, "echo.php", ECHO)
     urls = edge(fleet)
-    seen = [http_request(f"{urls['alb']['80']}/echo.php").json() for _ in range(9)]
-    hosts = {answer["host"] for answer in seen}
-    assert len(hosts) == 3, hosts  # round robin over the three healthy targets
-    headers = seen[0]["headers"]
-    assert headers["x-forwarded-proto"] == "http" and headers["x-forwarded-port"] == "80"
-    assert headers["x-forwarded-for"] == "127.0.0.1"
-    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", headers["x-amzn-trace-id"]), headers
-    assert http_request(f"{urls['alb']['80']}/echo.php").headers["server"] != "awselb/2.0"  # the target's answer
-    # Through CloudFront: the viewer's address first, the ALB's DNS name as Host (AllViewerExceptHostHeader).
-    through = http_request(f"{urls['cdn']['https']}/echo.php", headers={"Cookie": "a=b"})
-    assert through.headers["x-cache"] == "Miss from cloudfront"  # CachingDisabled
-    headers = through.json()["headers"]
-    assert headers["host"] == urls["alb_dns"] and headers["cookie"] == "a=b"
-    assert headers["x-forwarded-for"].startswith("127.0.0.1") and headers["via"].endswith("(CloudFront)")
+    for number in range(9):
+        assert http_request(f"{urls['alb']['80']}/?probe=alb-{number}").status == 200
+    lines = {i: [line for line in access_log(i) if "probe=alb-" in line["uri"]] for i in ids}
+    assert sorted(len(found) for found in lines.values()) == [3, 3, 3], lines  # round robin over three
+    line = lines[ids[0]][0]
+    assert line["forwarded_proto"] == "http" and line["forwarded_port"] == "80"
+    assert line["forwarded_for"] == "127.0.0.1"
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", line["trace_id"]), line
+    assert len({found["trace_id"] for entries in lines.values() for found in entries}) == 9  # one per request
+    assert http_request(f"{urls['alb']['80']}/").headers["server"] != "awselb/2.0"  # the target's answer
+    # Through CloudFront: not cached (CachingDisabled), the viewer's address first, the ALB's DNS
+    # name as Host (AllViewerExceptHostHeader), CloudFront's Via towards the origin.
+    through = http_request(f"{urls['cdn']['https']}/?probe=cdn")
+    assert through.status == 200 and through.headers["x-cache"] == "Miss from cloudfront"
+    (line,) = [line for i in ids for line in access_log(i) if "probe=cdn" in line["uri"]]
+    assert line["host"] == urls["alb_dns"] and line["forwarded_for"] == "127.0.0.1, 127.0.0.1"  # viewer, stand-in
 
 
-def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
+def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet):
     urls = edge(fleet)
     ids = sorted(i["InstanceId"] for i in in_service(fleet))
-    for instance_id in ids:
-        put_page(instance_id, "slow.php", SLOW)
-    # 504: no answer within the idle timeout (5 s here).
-    late = http_request(f"{urls['alb']['80']}/slow.php?s=8")
+    # 504: no answer within the idle timeout (5 s here) while the database holds the page.
+    with slow_catalogue(fleet, 9):
+        late = http_request(f"{urls['alb']['80']}/")
     assert late.status == 504 and late.headers["server"] == "awselb/2.0" and b"504 Gateway Time-out" in late.body
     elb = fleet.client("elbv2")
     vpc = elb.describe_load_balancers(Names=[STACK])["LoadBalancers"][0]["VpcId"]
@@ -255,7 +264,7 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
         elb.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/old/*"]}],
                         Actions=[{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTP", "Port": "80", "Path": "/new/#{path}",
                                                                          "StatusCode": "HTTP_301"}}])
-        elb.create_rule(ListenerArn=listener, Priority=20, Conditions=[{"Field": "path-pattern", "Values": ["/echo.php"]}],
+        elb.create_rule(ListenerArn=listener, Priority=20, Conditions=[{"Field": "path-pattern", "Values": ["/shop*"]}],
                         Actions=[{"Type": "forward", "TargetGroupArn": web}])
         elb.create_rule(ListenerArn=listener, Priority=30, Conditions=[
             {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Maintenance", "Values": ["on"]}}],
@@ -267,7 +276,8 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
         assert b"503 Service Temporarily Unavailable" in unavailable.body
         moved = wait_for(lambda: (a := http_request(f"{port8080}/old/page?x=1")).status == 301 and a)
         assert moved.headers["location"] == f"{urls['alb']['80']}/new/old/page?x=1"
-        assert http_request(f"{port8080}/echo.php").json()["headers"]["x-forwarded-port"] == "8080"
+        assert http_request(f"{port8080}/shop?probe=port-8080").status == 200
+        assert [line["forwarded_port"] for i in ids for line in access_log(i) if "probe=port-8080" in line["uri"]] == ["8080"]
         teapot = http_request(f"{port8080}/anything", headers={"X-Maintenance": "on"})
         assert teapot.status == 418 and teapot.body == b"down for maintenance"
     finally:
@@ -290,8 +300,8 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
     try:
         port8443 = wait_for(lambda: fleet.dataplane()["load_balancers"][urls["alb_dns"]]["listeners"].get("8443"))
         assert port8443.startswith("https://")
-        answer = wait_for(lambda: (a := http_request(f"{port8443}/echo.php")).status == 200 and a)
-        assert answer.json()["headers"]["x-forwarded-proto"] == "https"
+        wait_for(lambda: http_request(f"{port8443}/?probe=tls").status == 200)
+        assert {line["forwarded_proto"] for i in ids for line in access_log(i) if "probe=tls" in line["uri"]} == {"https"}
         host, port = port8443.removeprefix("https://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as raw:
             context = ssl._create_unverified_context()  # noqa: S323 - the test's own self-signed certificate
@@ -303,17 +313,17 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet, tmp_path):
     # Deregistered targets drain: the requests they hold finish; new ones find no target (503)
     # until the targets are registered again and pass their health checks.
     targets = [{"Id": i, "Port": 80} for i in ids]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-        held = [pool.submit(http_request, f"{urls['alb']['80']}/slow.php?s=3") for _ in ids]
-        time.sleep(1)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool, slow_catalogue(fleet, 4):
+        held = [pool.submit(http_request, f"{urls['alb']['80']}/?probe=held-{n}") for n in range(3)]
+        time.sleep(0.5)
         elb.deregister_targets(TargetGroupArn=web, Targets=targets)
         try:
             wait_for(lambda: http_request(f"{urls['alb']['80']}/health").status == 503, timeout=15)
             finished = [future.result() for future in held]
         finally:
             elb.register_targets(TargetGroupArn=web, Targets=targets)
-    assert [a.status for a in finished] == [200] * 3, [(a.status, a.body) for a in finished]
-    assert all(a.body.startswith(b"ip-") for a in finished)  # the instances' host names: served to the end
+    assert [a.status for a in finished] == [200] * 3, [(a.status, a.body[:200]) for a in finished]
+    assert all(b"Demo shop" in a.body for a in finished)  # served to the end by the draining targets
     wait_for(lambda: set(target_states(fleet).values()) == {"healthy"}, timeout=60)
     # 502, then none: a target whose web server stops fails its requests until its health checks
     # mark it unhealthy (2 x 5 s), then the others take them all.

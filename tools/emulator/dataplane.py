@@ -329,7 +329,6 @@ class DataPlane:
             f"    hard-stop-after {drain + 5}s",
             "defaults",
             "    mode http",
-            "    option forwardfor",  # X-Forwarded-For: the client's address appended (xff mode "append")
             "    option http-server-close",
             "    retries 0",
             "    timeout connect 10s",  # "the connection timeout (10 seconds)" (ELB UG, HTTP 504)
@@ -363,6 +362,11 @@ class DataPlane:
         lines = [f"frontend {name}  # {balancer['name']} :{listener['port']}", bind,
                  f"    timeout client {balancer['idle_timeout']}s",
                  "    http-response set-header Server awselb/2.0 if !{ res.hdr(Server) -m found }",
+                 # X-Forwarded-For: the client's address appended to what it sent, in one header
+                 # (routing.http.xff_header_processing.mode "append", ELB UG "HTTP headers").
+                 "    http-request set-header X-Forwarded-For \"%[req.fhdr(X-Forwarded-For)], %[src]\" "
+                 "if { req.hdr(X-Forwarded-For) -m found }",
+                 "    http-request set-header X-Forwarded-For %[src] unless { req.hdr(X-Forwarded-For) -m found }",
                  f"    http-request set-header X-Forwarded-Proto {listener['scheme']}",
                  f"    http-request set-header X-Forwarded-Port {listener['port']}",
                  # X-Amzn-Trace-Id: Root=1-<epoch seconds, 8 hex>-<24 hex> (ELB UG, "Request tracing"),
