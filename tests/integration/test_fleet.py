@@ -194,9 +194,13 @@ def slow_catalogue(emulator, seconds: int):
 
 
 def wait_for(predicate, timeout: float = 60, step: float = 0.5):
+    """The predicate's first true answer; a refused connection counts as not yet (a proxy reloading)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = predicate()
+        try:
+            found = predicate()
+        except OSError:
+            found = None
         if found:
             return found
         time.sleep(step)

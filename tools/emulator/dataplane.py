@@ -163,7 +163,7 @@ class DataPlane:
             if os.geteuid() == 0:
                 nobody = pwd.getpwnam("nobody")
                 os.chown(folder, nobody.pw_uid, nobody.pw_gid)
-        self.haproxy = Proxy("haproxy", directory, [_program("haproxy"), "-c", "-q", "-f"],
+        self.haproxy = Proxy("haproxy", directory, [_program("haproxy"), "-c", "-f"],
                              [_program("haproxy"), "-W", "-db", "-f"], signal.SIGUSR2)
         self.nginx = Proxy("nginx", directory, [_program("nginx"), "-q", "-t", "-c"],
                            [_program("nginx"), "-g", "daemon off;", "-c"], signal.SIGHUP)
@@ -207,17 +207,17 @@ class DataPlane:
     def sync(self) -> None:
         balancers = self._load_balancers()
         distributions = self._distributions(balancers)
-        with self.lock:
+        if balancers:
+            self.haproxy.apply(self._haproxy_config(balancers))
+        if distributions:
+            self.nginx.apply(self._nginx_config(distributions))
+        with self.lock:  # listed once their proxy has its configuration
             self.published = {
                 "load_balancers": {b["dns_name"]: {"name": b["name"], "listeners": {
                     str(lst["port"]): f"{lst['scheme']}://127.0.0.1:{lst['local_port']}" for lst in b["listeners"]}}
                     for b in balancers},
                 "distributions": {d["domain"]: {"id": d["id"], "http": f"http://127.0.0.1:{d['http_port']}",
                                                 "https": f"https://127.0.0.1:{d['https_port']}"} for d in distributions}}
-        if balancers:
-            self.haproxy.apply(self._haproxy_config(balancers))
-        if distributions:
-            self.nginx.apply(self._nginx_config(distributions))
 
     # ------------------------------------------------------------------ load balancers
     def _load_balancers(self) -> list[dict]:
@@ -390,7 +390,7 @@ class DataPlane:
                 lines.append(f"    http-request redirect {self._redirect(balancer, listener, action)} if {chosen}")
             else:
                 code = int(action.get("StatusCode", 503))
-                body = (action.get("MessageBody") or "").replace("\\", "\\\\").replace('"', '\\"')
+                body = (action.get("MessageBody") or "").replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
                 lines.append(f"    http-request return status {code} content-type \"{action.get('ContentType', 'text/plain')}\""
                              f" string \"{body}\" if {chosen}")
         return lines
@@ -405,15 +405,16 @@ class DataPlane:
                       or next((v.get("Values") for k, v in condition.items() if k.endswith("Config") and isinstance(v, dict)), None)
                       or [])
             if field == "path-pattern":
-                parts.append("{ path -m reg " + " ".join(_wildcard(v, leading_slash=True) for v in values) + " }")
+                parts.append("{ path -m reg " + " ".join(_wildcard(v, leading_slash=True, haproxy=True) for v in values) + " }")
             elif field == "host-header":
-                parts.append("{ req.hdr(host),field(1,:) -m reg -i " + " ".join(_wildcard(v) for v in values) + " }")
+                parts.append("{ req.hdr(host),field(1,:) -m reg -i " + " ".join(_wildcard(v, haproxy=True) for v in values) + " }")
             elif field == "http-header":
                 config = condition.get("HttpHeaderConfig", {})
                 name = config.get("HttpHeaderName", "")
                 if not re.fullmatch(r"[A-Za-z0-9-]+", name):
                     return None
-                parts.append(f"{{ req.hdr({name}) -m reg -i " + " ".join(_wildcard(v) for v in config.get("Values", [])) + " }")
+                parts.append(f"{{ req.hdr({name}) -m reg -i " + " ".join(_wildcard(v, haproxy=True) for v in config.get("Values", []))
+                             + " }")
             elif field == "http-request-method":
                 methods = condition.get("HttpRequestMethodConfig", {}).get("Values", values)
                 parts.append("{ method " + " ".join(m for m in methods if re.fullmatch(r"[A-Z_-]+", m)) + " }")
@@ -664,11 +665,14 @@ class DataPlane:
         return lines
 
 
-def _wildcard(pattern: str, leading_slash: bool = False) -> str:
+def _wildcard(pattern: str, leading_slash: bool = False, haproxy: bool = False) -> str:
     """A CloudFront path pattern or an ELB condition value (``*`` any characters, ``?`` one) as an
-    anchored regular expression, quoted for HAProxy and nginx."""
+    anchored regular expression, quoted for nginx (double quotes) or HAProxy (single quotes: in
+    double quotes HAProxy reads ``$`` as an environment variable)."""
     if leading_slash and not pattern.startswith("/"):
         pattern = "/" + pattern
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    if haproxy:
+        return "'^" + body.replace("'", "\\x27") + "$'"
     return '"^' + body.replace('"', '\\"') + '$"'
 

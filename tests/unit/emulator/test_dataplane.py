@@ -24,6 +24,7 @@ from services import s3  # noqa: E402
 ])
 def test_path_patterns_match_as_cloudfront_and_elb_read_them(pattern, path, matches):
     regex = dataplane._wildcard(pattern, leading_slash=True).strip('"')
+    assert dataplane._wildcard(pattern, leading_slash=True, haproxy=True).strip("'") == regex
     assert bool(re.fullmatch(regex, path)) is matches
 
 
@@ -124,3 +125,34 @@ def test_the_listing_is_json_even_before_anything_exists():
     plane.lock = __import__("threading").Lock()
     plane.published = {"load_balancers": {}, "distributions": {}}
     assert json.loads(json.dumps(plane.listing())) == {"load_balancers": {}, "distributions": {}}
+
+
+@pytest.mark.skipif(not dataplane.shutil.which("haproxy", path="/usr/sbin:/usr/bin"), reason="haproxy is not installed")
+def test_haproxy_accepts_the_configuration_of_a_listener_with_rules(tmp_path):
+    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
+    plane.directory = tmp_path
+    rules = [
+        {"conditions": [{"Field": "path-pattern", "Values": ["/old/*", "/a?c"]}],
+         "action": {"type": "redirect", "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}},
+        {"conditions": [{"Field": "host-header", "Values": ["*.example.com"]},
+                        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Origin-Verify", "Values": ["s$cr'et"]}}],
+         "action": {"type": "fixed-response", "StatusCode": "403", "ContentType": "text/plain", "MessageBody": 'no "way" $HOME'}},
+        {"conditions": [{"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET", "HEAD"]}},
+                        {"Field": "source-ip", "SourceIpConfig": {"Values": ["10.0.0.0/8"]}}],
+         "action": {"type": "forward", "target_group": "tg-a"}},
+        {"conditions": [], "action": {"type": "forward", "target_group": "tg-b"}},
+    ]
+    balancer = {"name": "shop", "arn": "arn:alb", "idle_timeout": 60,
+                "listeners": [{"port": 80, "local_port": 18080, "scheme": "http", "ssl_policy": "", "rules": rules},
+                              {"port": 443, "local_port": 18081, "scheme": "https", "ssl_policy": "", "rules": rules[3:]}],
+                "groups": {"tg-a": {"name": "a", "servers": [("i-1", "10.88.0.2:80")], "algorithm": "leastconn",
+                                    "sticky_seconds": 3600, "drain_seconds": 30},
+                           "tg-b": {"name": "b", "servers": [], "algorithm": "roundrobin", "sticky_seconds": 0,
+                                    "drain_seconds": 300}}}
+    config = tmp_path / "haproxy.conf"
+    config.write_text(plane._haproxy_config([balancer]))  # the HTTPS listener has no certificate: left out
+    checked = subprocess.run([dataplane._program("haproxy"), "-c", "-f", str(config)], capture_output=True, text=True,
+                             check=False)
+    assert checked.returncode == 0, checked.stderr + config.read_text()
+    text = config.read_text()
+    assert "bind 127.0.0.1:18081" not in text and "hard-stop-after 305s" in text
