@@ -134,12 +134,14 @@ class Proxy:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            log.info("%s stopped", self.name)
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+        self.text = ""
 
 
 class DataPlane:
@@ -207,10 +209,15 @@ class DataPlane:
     def sync(self) -> None:
         balancers = self._load_balancers()
         distributions = self._distributions(balancers)
+        # A proxy with nothing left to serve (the stack destroyed) stops.
         if balancers:
             self.haproxy.apply(self._haproxy_config(balancers))
+        else:
+            self.haproxy.stop()
         if distributions:
             self.nginx.apply(self._nginx_config(distributions))
+        else:
+            self.nginx.stop()
         with self.lock:  # listed once their proxy has its configuration
             self.published = {
                 "load_balancers": {b["dns_name"]: {"name": b["name"], "listeners": {

@@ -156,3 +156,28 @@ def test_haproxy_accepts_the_configuration_of_a_listener_with_rules(tmp_path):
     assert checked.returncode == 0, checked.stderr + config.read_text()
     text = config.read_text()
     assert "bind 127.0.0.1:18081" not in text and "hard-stop-after 305s" in text
+
+
+def test_a_proxy_with_nothing_left_to_serve_stops(tmp_path):
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def apply(self, text):
+            self.calls.append("apply")
+
+        def stop(self):
+            self.calls.append("stop")
+
+    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
+    plane.lock = __import__("threading").Lock()
+    plane.haproxy, plane.nginx = Recorder(), Recorder()
+    balancer = {"name": "b", "dns_name": "b.elb", "listeners": []}
+    plane._load_balancers = lambda: [balancer]
+    plane._distributions = lambda balancers: []
+    plane._haproxy_config = lambda balancers: "config"
+    plane.sync()
+    plane._load_balancers = list
+    plane.sync()
+    assert plane.haproxy.calls == ["apply", "stop"] and plane.nginx.calls == ["stop", "stop"]
+    assert plane.listing() == {"load_balancers": {}, "distributions": {}}
