@@ -86,7 +86,8 @@ def refusal(environ) -> bytes | None:
     source_arn = environ.get(SOURCE_ARN_HEADER, "")
     if source_arn:
         principal = {"Service": "cloudfront.amazonaws.com"}
-        context = {"aws:sourcearn": source_arn, "aws:sourceaccount": source_arn.split(":")[4],
+        parts = source_arn.split(":")
+        context = {"aws:sourcearn": source_arn, "aws:sourceaccount": parts[4] if len(parts) > 5 else "",
                    "aws:securetransport": "true"}
     else:
         principal = "anonymous"
@@ -96,7 +97,7 @@ def refusal(environ) -> bytes | None:
     restricted = bucket.public_access_block is not None and bucket.public_access_block.restrict_public_buckets
     if decision == "allow" and principal == "anonymous" and restricted:
         decision = "deny"
-    if decision != "allow" and principal == "anonymous" and _public_acl(bucket, key):
+    if decision == "implicit" and principal == "anonymous" and _public_acl(bucket, key):
         decision = "allow"
     if decision != "allow":
         return _ACCESS_DENIED
