@@ -329,6 +329,8 @@ def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet):
     assert [a.status for a in finished] == [200] * 3, [(a.status, a.body[:200]) for a in finished]
     assert all(b"Demo shop" in a.body for a in finished)  # served to the end by the draining targets
     wait_for(lambda: set(target_states(fleet).values()) == {"healthy"}, timeout=60)
+    # The data plane follows the targets' health within a pass or two: all three serve again.
+    wait_for(lambda: all(http_request(f"{urls['alb']['80']}/health").status == 200 for _ in range(3)), timeout=30)
     # 502, then none: a target whose web server stops fails its requests until its health checks
     # mark it unhealthy (2 x 5 s), then the others take them all.
     stopped = ids[0]

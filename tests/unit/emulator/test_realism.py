@@ -248,12 +248,14 @@ def test_a_new_vpc_is_not_found_by_id_for_a_moment(slow):
 
 def test_a_new_instance_profile_is_not_usable_by_ec2_for_a_moment(slow):
     ec2, _, subnets = network(slow, "10.28.0.0/16")
+    # The image first: listing Amazon's images is slow on a loaded machine, and the launch below
+    # must come within the profile's few seconds of invisibility.
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    launch = dict(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnets[0], IamInstanceProfile={"Name": "life"})
     iam = slow.client("iam")
     iam.create_role(RoleName="life", AssumeRolePolicyDocument="{}")
     iam.create_instance_profile(InstanceProfileName="life")
     iam.add_role_to_instance_profile(InstanceProfileName="life", RoleName="life")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    launch = dict(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnets[0], IamInstanceProfile={"Name": "life"})
     with pytest.raises(ClientError, match="Invalid IAM Instance Profile name"):
         ec2.run_instances(**launch)
     time.sleep(realism.CONSISTENCY_FLOOR + 0.2)
