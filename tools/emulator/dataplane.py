@@ -93,12 +93,17 @@ def ports_in_use(ports: range) -> list[int]:
     return taken
 
 
+def _which(name: str) -> str | None:
+    """A program on the PATH or in /usr/sbin, where Debian puts haproxy and nginx."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin")
+
+
 def missing_programs() -> list[str]:
-    return [name for name in ("haproxy", "nginx") if not shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin")]
+    return [name for name in ("haproxy", "nginx") if not _which(name)]
 
 
 def _program(name: str) -> str:
-    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin") or name
+    return _which(name) or name
 
 
 class Proxy:
@@ -582,7 +587,7 @@ class DataPlane:
         return "\n".join(lines) + "\n"
 
     def _nginx_servers(self, distribution: dict) -> list[str]:
-        edge = hashlib.sha256(distribution["id"].encode()).hexdigest()[:32]
+        edge = _edge(distribution)
         headers = [f'add_header Via "1.1 {edge}.cloudfront.net (CloudFront)" always;',
                    'add_header X-Cache $cloudfront_x_cache always;',
                    'add_header X-Amz-Cf-Pop "LOCAL1-P1" always;',
@@ -614,7 +619,8 @@ class DataPlane:
     def _behaviour_block(self, distribution: dict, behaviour: dict, scheme: str) -> list[str]:
         https_port = distribution["https_port"]
         if scheme == "http" and behaviour["viewer"] == "redirect-to-https":
-            # "CloudFront returns HTTP status code 301 (Moved Permanently) along with the new HTTPS URL."
+            # "CloudFront returns HTTP status code 301 (Moved Permanently) along with the new HTTPS URL"
+            # (CloudFront Developer Guide, "Viewer protocol policy"); https-only answers 403 to HTTP.
             return [f"return 301 https://$host:{https_port}$request_uri;"]
         if scheme == "http" and behaviour["viewer"] == "https-only":
             return ["return 403;"]
@@ -634,8 +640,7 @@ class DataPlane:
                       "proxy_cache_valid 400 403 404 405 414 500 501 502 503 504 10s;"]
         else:
             lines.append("proxy_cache off;")
-        lines += ['proxy_set_header Via "2.0 ' + hashlib.sha256(distribution["id"].encode()).hexdigest()[:32]
-                  + '.cloudfront.net (CloudFront)";',
+        lines += [f'proxy_set_header Via "2.0 {_edge(distribution)}.cloudfront.net (CloudFront)";',
                   "proxy_set_header X-Amz-Cf-Id $request_id;"]
         if origin["kind"] == "s3":
             # What Origin Access Control sends: a request signed as cloudfront.amazonaws.com for this
@@ -670,6 +675,11 @@ class DataPlane:
             lines.append(f"proxy_ssl_name {origin['domain']};")
         lines.append(f"proxy_pass {target}{origin['path']};" if origin["path"] else f"proxy_pass {target};")
         return lines
+
+
+def _edge(distribution: dict) -> str:
+    """The edge server's name in the Via headers: stable per distribution."""
+    return hashlib.sha256(distribution["id"].encode()).hexdigest()[:32]
 
 
 def _wildcard(pattern: str, leading_slash: bool = False, haproxy: bool = False) -> str:

@@ -1,7 +1,6 @@
 """The emulator's data plane (tools/emulator/dataplane.py) and S3's policy gate (services/s3.py):
 their pure parts, and the refusal to start on ports another program holds."""
 
-import json
 import re
 import socket
 import subprocess
@@ -120,13 +119,6 @@ def test_only_unsigned_object_reads_pass_the_gate(environ, found):
     assert s3.unsigned_object_read(environ) == found
 
 
-def test_the_listing_is_json_even_before_anything_exists():
-    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
-    plane.lock = __import__("threading").Lock()
-    plane.published = {"load_balancers": {}, "distributions": {}}
-    assert json.loads(json.dumps(plane.listing())) == {"load_balancers": {}, "distributions": {}}
-
-
 @pytest.mark.skipif(not dataplane.shutil.which("haproxy", path="/usr/sbin:/usr/bin"), reason="haproxy is not installed")
 def test_haproxy_accepts_the_configuration_of_a_listener_with_rules(tmp_path):
     plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
@@ -181,3 +173,37 @@ def test_a_proxy_with_nothing_left_to_serve_stops(tmp_path):
     plane.sync()
     assert plane.haproxy.calls == ["apply", "stop"] and plane.nginx.calls == ["stop", "stop"]
     assert plane.listing() == {"load_balancers": {}, "distributions": {}}
+
+
+@pytest.mark.skipif(not dataplane._which("nginx"), reason="nginx is not installed")
+def test_nginx_accepts_the_configuration_of_a_distribution(tmp_path):
+    plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
+    plane.directory, plane.emulator_port = tmp_path, 5000
+    plane.cache, plane.temp = tmp_path / "cache", tmp_path / "temp"
+    plane.cache.mkdir()
+    plane.temp.mkdir()
+    (tmp_path / "cert.pem").write_text("unused by nginx -t's syntax pass")
+    s3 = {"kind": "s3", "domain": "shop-static.s3.us-east-1.amazonaws.com", "path": "", "oac": True}
+    alb = {"kind": "alb", "domain": "shop-1.us-east-1.elb.amazonaws.com", "path": "", "policy": "http",
+           "targets": {"http": "http://127.0.0.1:8100"}, "read_timeout": 30}
+    behaviours = [
+        {"pattern": "/static/*", "origin": s3, "viewer": "redirect-to-https", "methods": ["GET", "HEAD"], "ttl": 86400,
+         "compress": True, "request_policy": ""},
+        {"pattern": "", "origin": alb, "viewer": "redirect-to-https", "methods": ["GET", "HEAD", "POST"], "ttl": 0,
+         "compress": False, "request_policy": dataplane.ALL_VIEWER_EXCEPT_HOST}]
+    distribution = {"id": "E1", "arn": "arn:aws:cloudfront::123456789012:distribution/E1", "domain": "d1.cloudfront.net",
+                    "enabled": True, "http_port": 18080, "https_port": 18081, "behaviours": behaviours,
+                    "certificate": (str(tmp_path / "cert.pem"), str(tmp_path / "cert.pem"))}
+    text = plane._nginx_config([distribution])
+    edge = dataplane._edge(distribution)
+    assert f'add_header Via "1.1 {edge}.cloudfront.net (CloudFront)"' in text
+    assert f'proxy_set_header Via "2.0 {edge}.cloudfront.net (CloudFront)"' in text
+    assert "proxy_set_header X-Emulator-Cloudfront-Source-Arn arn:aws:cloudfront::123456789012:distribution/E1;" in text
+    assert "return 301 https://$host:18081$request_uri;" in text
+    assert "proxy_set_header Host shop-1.us-east-1.elb.amazonaws.com;" in text
+    # The syntax without the certificates (nginx -t would load them): ssl lines left out.
+    config = tmp_path / "nginx.conf"
+    config.write_text("\n".join(line for line in text.splitlines() if "ssl_certificate" not in line).replace(" ssl;", ";"))
+    checked = subprocess.run([dataplane._program("nginx"), "-q", "-t", "-p", str(tmp_path), "-c", str(config)],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr

@@ -56,8 +56,8 @@ def unsigned_object_read(environ) -> tuple[str, str] | None:
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("HTTP_AUTHORIZATION"):
         return None
     query = environ.get("QUERY_STRING", "")
-    if "X-Amz-Signature=" in query or "Signature=" in query:
-        return None  # a presigned URL: moto checks nothing, neither does this gate
+    if "Signature=" in query:
+        return None  # a presigned URL (X-Amz-Signature or SigV2's Signature): moto checks nothing, neither does this gate
     host = environ.get("HTTP_HOST", "")
     path = unquote(environ.get("PATH_INFO", ""))
     virtual = _VIRTUAL_HOST.match(host)
