@@ -151,6 +151,31 @@ def plan(promotions, base_min: int, base_max: int, now: dt.datetime | None = Non
     return actions
 
 
+def limits(actions: list[dict], base_min: int, base_max: int, desired: int | None = None) -> dict:
+    """The size limits a converge may give the group now, from ``plan``'s actions.
+
+    While a promotion's scale-out has run and its scale-back has not, the group keeps the
+    promotion's floor and ceiling (never below the base ones): putting the inventory's base back
+    in the middle of a promotion would undo its scale-out, and a maximum below the desired
+    capacity terminates instances at once (EC2 Auto Scaling user guide, "Set capacity limits on
+    your Auto Scaling group"). For that reason the ceiling also never drops below the group's
+    current desired capacity while a promotion runs. Otherwise the limits are the base ones.
+
+    Returns {min_size, max_size, under_way: [{name, min_size, max_size, since, until}]}.
+    """
+    floor, ceiling, under_way = int(base_min), int(base_max), []
+    backs = {a["promotion"]: a["start_time"] for a in actions if a["kind"] == "scale-back"}
+    for action in actions:
+        if action["kind"] == "scale-out" and action["past"]:
+            floor, ceiling = max(floor, action["min_size"]), max(ceiling, action["max_size"])
+            under_way.append({"name": action["promotion"], "min_size": action["min_size"],
+                              "max_size": action["max_size"], "since": action["start_time"],
+                              "until": backs[action["promotion"]]})
+    if under_way and desired is not None:
+        ceiling = max(ceiling, int(desired))
+    return {"min_size": floor, "max_size": ceiling, "under_way": under_way}
+
+
 def comparable(action: dict) -> dict:
     """What decides whether an existing action matches: time (UTC, to the second), sizes, no recurrence."""
     start = action.get("start_time")

@@ -70,9 +70,16 @@ def test_interrupted_and_concurrent_runs_then_the_whole_lifecycle(realistic, tmp
         # Ctrl-C while RDS is still creating (the NAT gateway pending or just available).
         wait_for(lambda: rds.describe_db_instances()["DBInstances"], "DB instance", first)
         assert rds.describe_db_instances()["DBInstances"][0]["DBInstanceStatus"] != "available"
+        assert first.poll() is None, f"the run ended (rc {first.returncode}) before the interrupt"
         first.send_signal(signal.SIGINT)
-        first.wait(timeout=120)
-    assert first.returncode != 0
+        try:
+            first.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # ansible-core 2.19 sometimes stops only the running task on Ctrl-C and goes on
+            # (ansible/ansible#86078): the user presses it again, which ends the run.
+            first.send_signal(signal.SIGINT)
+            first.wait(timeout=120)
+    assert first.returncode != 0, (tmp_path / "first.log").read_text()[-6000:]
 
     with open(tmp_path / "third.log", "w") as log:
         third = start_site(realistic, log)

@@ -1,7 +1,9 @@
 """site.yml on the local environment: every property of the stack, idempotence, check
 mode and teardown, proven with boto3 against the emulator."""
 
+import datetime as dt
 import json
+import time
 
 import pytest
 from helpers import run_playbook
@@ -316,6 +318,46 @@ def test_check_mode_on_the_converged_stack_reports_no_change(emulator, built):
     run = run_playbook(emulator, "site.yml", "--check", "--diff")
     assert run.rc == 0, run.output[-5000:]
     assert run.recap["changed"] == 0, run.output[-8000:]
+
+
+def test_a_converge_keeps_the_capacity_of_a_promotion_under_way(emulator, built):
+    """The promotion's scale-out has run (min 1 -> 2, max 3 -> 5): a converge for another reason
+    keeps those limits while the promotion runs, and says so; once the promotion is gone from the
+    inventory, the base limits return."""
+    autoscaling, name = emulator.client("autoscaling"), f"{STACK}-web"
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    # What autoscaling_promotions scheduled for it (a start 1 minute on, scaling out 1 minute ahead).
+    flash = {"name": "flash-sale", "start": f"{now + dt.timedelta(seconds=62):%Y-%m-%dT%H:%M:%SZ}",
+             "end": f"{now + dt.timedelta(hours=3):%Y-%m-%dT%H:%M:%SZ}", "min_size": 2, "max_size": 5, "scale_out_minutes": 1}
+    autoscaling.put_scheduled_update_group_action(AutoScalingGroupName=name, ScheduledActionName="promotion-flash-sale-scale-out",
+                                                  StartTime=now + dt.timedelta(seconds=2), MinSize=2, MaxSize=5)
+
+    def limits():
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        return group["MinSize"], group["MaxSize"], group["DesiredCapacity"]
+
+    deadline = time.monotonic() + 30
+    while limits() != (2, 5, 2) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert limits() == (2, 5, 2), "the scheduled scale-out did not run"
+
+    held = run_playbook(emulator, "site.yml", "--tags", "role::compute", "--diff", extra={"compute_promotions": [flash]})
+    assert held.rc == 0, held.output[-5000:]
+    assert limits() == (2, 5, 2), held.output[-5000:]
+    said = " ".join(held.output.split())  # the callback wraps long messages
+    assert (f"Promotion flash-sale is under way (scale-out at {now + dt.timedelta(seconds=2):%Y-%m-%dT%H:%M:%SZ}, "
+            "scale-back at") in said, held.output[-8000:]
+    assert "The group keeps min 2 and max 5 until then, not the inventory's 1 and 3." in said
+    actions = autoscaling.describe_scheduled_actions(AutoScalingGroupName=name)["ScheduledUpdateGroupActions"]
+    assert [(a["ScheduledActionName"], a["MinSize"], a["MaxSize"]) for a in actions] == [
+        ("promotion-flash-sale-scale-back", 1, 3)]
+    check = run_playbook(emulator, "site.yml", "--tags", "role::compute", "--check", extra={"compute_promotions": [flash]})
+    assert check.rc == 0 and check.recap["changed"] == 0, check.output[-5000:]
+
+    ended = run_playbook(emulator, "site.yml", "--tags", "role::compute", "--diff")  # the promotion taken out
+    assert ended.rc == 0, ended.output[-5000:]
+    assert limits() == (1, 3, 2) and "Promotion flash-sale is under way" not in " ".join(ended.output.split())
+    assert autoscaling.describe_scheduled_actions(AutoScalingGroupName=name)["ScheduledUpdateGroupActions"] == []
 
 
 def test_destroy_leaves_nothing_billable(emulator, built):

@@ -91,3 +91,29 @@ def test_the_filter_names_the_variable():
                                          3, 30, "compute_promotions")
     actions = scaling_filter.promotion_actions([sale(start="2099-07-01T08:00:00Z", end="2099-07-02T08:00:00Z")], 3, 30)
     assert [a["start_time"] for a in actions] == ["2099-07-01T07:30:00Z", "2099-07-02T08:00:00Z"]
+
+
+def test_limits_hold_a_promotion_under_way_and_fall_back_after():
+    before = promo.plan([sale()], 3, 30, now=NOW)
+    assert promo.limits(before, 3, 30, desired=5) == {"min_size": 3, "max_size": 30, "under_way": []}
+    # 06:00Z on opening day: the scale-out (05:30Z) has run, the scale-back (21:59Z on the 4th) has not.
+    during = promo.plan([sale()], 3, 30, now=dt.datetime(2027, 7, 1, 6, 0, tzinfo=dt.UTC))
+    held = promo.limits(during, 3, 30, desired=12)
+    assert (held["min_size"], held["max_size"]) == (6, 40)
+    assert held["under_way"] == [{"name": "sale", "min_size": 6, "max_size": 40,
+                                  "since": dt.datetime(2027, 7, 1, 5, 30, tzinfo=dt.UTC),
+                                  "until": dt.datetime(2027, 7, 4, 21, 59, tzinfo=dt.UTC)}]
+    # Someone raised the ceiling by hand and target tracking went past the promotion's: a
+    # maximum below the desired capacity would terminate instances at once, so it stays.
+    assert promo.limits(during, 3, 30, desired=52)["max_size"] == 52
+    # Before the scale-out, or with no promotion, the desired capacity does not matter.
+    assert promo.limits(promo.plan([], 3, 30, now=NOW), 3, 30, desired=52)["max_size"] == 30
+
+
+def test_the_limits_filter_gives_times_as_text():
+    found = scaling_filter.promotion_limits([sale(start="2020-01-01T00:00:00Z", end="2099-01-01T00:00:00Z")], 3, 30, "8")
+    assert (found["min_size"], found["max_size"]) == (6, 40)
+    assert found["under_way"][0]["since"] == "2019-12-31T23:30:00Z" and found["under_way"][0]["until"] == "2099-01-01T00:00:00Z"
+    assert scaling_filter.promotion_limits([], 3, 30, "")["under_way"] == []
+    with pytest.raises(Exception, match=r"compute_promotions: compute_promotions\[0\] \(sale\).min_size \(1\)"):
+        scaling_filter.promotion_limits([sale(min_size=1)], 3, 30, None, "compute_promotions")
