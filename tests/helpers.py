@@ -133,6 +133,18 @@ class Emulator:
         with urllib.request.urlopen(f"{self.url}/_emulator/dataplane", timeout=10) as response:
             return json.loads(response.read())
 
+    def clock(self, rate: float | None = None) -> dict:
+        """The emulated time (epoch seconds, ``now``) and its rate; a rate given is set from now on."""
+        body = json.dumps({"rate": rate}).encode() if rate is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/clock", data=body, method="POST" if body else "GET")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def notifications(self) -> list[dict]:
+        """What the emulator's alarms sent to SNS topics, oldest first."""
+        with urllib.request.urlopen(f"{self.url}/_emulator/notifications", timeout=10) as response:
+            return json.loads(response.read())["notifications"]
+
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(
             service, endpoint_url=self.url, region_name=region,

@@ -18,7 +18,11 @@ responses (``start --latency-scale 0.05 --throttle --lost-responses 0.1``; off b
 reports what the realistic mode did (throttled, lost and replayed answers). With ``--fleet``,
 ``fleet.py`` runs the instances, databases and caches as containers and ``dataplane.py`` makes the
 load balancers and distributions answer on local ports (``/_emulator/dataplane`` lists them);
-unsigned S3 object reads are authorised by the bucket's policy (``services/s3.py``).
+unsigned S3 object reads are authorised by the bucket's policy (``services/s3.py``), ``metrics.py``
+publishes the fleet's CloudWatch metrics, ``alarms.py`` evaluates the alarms on them and
+``services/scaling.py`` scales the groups their target tracking policies drive, on the
+emulator's clock (``clock.py``, ``--clock-rate``: ``/_emulator/clock``; the alarms' notifications
+at ``/_emulator/notifications``).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ from urllib.parse import parse_qs
 DEFAULT_PORT = 5000
 HOST = "127.0.0.1"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import dataplane  # noqa: E402 - the emulator's own modules, beside this script
+import alarms  # noqa: E402 - the emulator's own modules, beside this script
+import clock  # noqa: E402
+import dataplane  # noqa: E402
+import metrics  # noqa: E402
 import realism  # noqa: E402
 import services  # noqa: E402
 from services import ec2, elbv2, iam, s3  # noqa: E402
@@ -84,7 +91,14 @@ class Front:
         if path.startswith("/_emulator/dataplane"):
             listing = self.dataplane.listing() if self.dataplane else {"load_balancers": {}, "distributions": {}}
             return self._answer(start_response, 200, "application/json", json.dumps(listing).encode())
+        if path.startswith("/_emulator/clock"):
+            return self._clock(environ, start_response)
+        if path.startswith("/_emulator/notifications"):
+            return self._answer(start_response, 200, "application/json", json.dumps(
+                {"notifications": alarms.NOTIFICATIONS.listing()}, default=str).encode())
         if path.startswith("/moto-api/reset"):
+            metrics.STORE.clear()
+            alarms.NOTIFICATIONS.clear()
             realism.clear()
             ec2.VISIBILITY.clear()
             iam.VISIBILITY.clear()
@@ -138,6 +152,16 @@ class Front:
         start_response(captured["status"], captured["headers"])
         return [content]
 
+    def _clock(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                clock.set_rate(float(json.loads(environ["wsgi.input"].read(length) or b"{}")["rate"]))
+            except (ValueError, KeyError, TypeError) as error:
+                message = json.dumps({"error": f'POST {{"rate": R}} with R above 0: {error}'}).encode()
+                return self._answer(start_response, 400, "application/json", message)
+        return self._answer(start_response, 200, "application/json", json.dumps(clock.describe()).encode())
+
     @staticmethod
     def _answer(start_response, status: int, content_type: str, body: bytes):
         reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
@@ -165,14 +189,17 @@ def _ec2_error(code: str, message: str) -> bytes:
 
 # --------------------------------------------------------------------------- commands
 def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None = None,
-          state_dir: Path = Path(".emulator"), dataplane_ports: str = "") -> None:
+          state_dir: Path = Path(".emulator"), dataplane_ports: str = "", clock_rate: float = 1.0,
+          instance_cpus: float = 0.0) -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     realism.configure(settings or realism.Settings())
+    clock.configure(clock_rate)
     services.install()
+    metrics.install()
     realism.start_scheduler()
     app = Front(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True)
@@ -189,14 +216,25 @@ def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None
 
         from dataplane import DataPlane, parse_ports
 
-        fleet = Fleet(port)
+        fleet = Fleet(port, instance_cpus=instance_cpus)
         fleet.on_gateway = listen_on_gateway
         elbv2.install_fleet(fleet)
         fleet.start()
         ports = parse_ports(dataplane_ports or dataplane.DEFAULT_PORTS)
         app.dataplane = DataPlane(fleet, port, ports, state_dir.resolve() / f"dataplane-{port}")
+        # The fleet's CloudWatch metrics, and the alarms and scaling policies that act on them.
+        collector = metrics.Collector(fleet, app.dataplane, instance_cpus)
+        app.dataplane.log_address = collector.log_address
+        collector.start()
+        from services import scaling
+
+        scaling.FLEET = fleet
+        evaluator = alarms.Evaluator(scaling.invoke)
+        evaluator.start()
         app.dataplane.start()
         print(f"Data plane (load balancers, CloudFront) on 127.0.0.1:{ports.start}-{ports.stop - 1}", flush=True)
+        if clock_rate != 1:
+            print(f"Emulated clock at {clock_rate:g}x real time", flush=True)
 
     def shutdown(*_):
         if app.dataplane:
@@ -339,20 +377,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lost-responses", type=float, default=defaults.lost_responses, metavar="P",
                         help="realistic mode: fraction of idempotent creates whose answer is lost")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the random faults")
+    parser.add_argument("--clock-rate", type=float, default=float(os.environ.get("AWSEMU_CLOCK_RATE", "1")), metavar="R",
+                        help="emulated seconds per real second: metric periods, alarms, scheduled actions, warm-ups "
+                             "and cooldowns run R times as fast (see clock.py)")
+    parser.add_argument("--instance-cpus", type=float, default=float(os.environ.get("AWSEMU_INSTANCE_CPUS", "0")),
+                        metavar="C", help="with --fleet: CPUs of this machine per vCPU of an instance's type, the "
+                                          "bound of each instance container (0: unbounded)")
     args = parser.parse_args(argv)
+    if not args.clock_rate > 0:
+        parser.error(f"--clock-rate must be above 0 (got {args.clock_rate:g})")
+    if args.instance_cpus < 0:
+        parser.error(f"--instance-cpus must be 0 (unbounded) or more (got {args.instance_cpus:g})")
     settings = realism.Settings(args.latency_scale, args.throttle, args.throttle_fraction, args.lost_responses, args.seed)
     try:
         settings.validate()
     except ValueError as error:
         parser.error(str(error))
     if args.command == "serve":
-        serve(args.port, args.fleet, settings, args.state_dir, args.dataplane_ports)
+        serve(args.port, args.fleet, settings, args.state_dir, args.dataplane_ports, args.clock_rate, args.instance_cpus)
         return 0
     if args.command == "start":
         forwarded = ("--latency-scale", str(settings.latency_scale), "--throttle-fraction",
                      str(settings.throttle_fraction), "--lost-responses", str(settings.lost_responses),
                      *(["--throttle"] if settings.throttle else []),
-                     *(["--seed", str(settings.seed)] if settings.seed is not None else []))
+                     *(["--seed", str(settings.seed)] if settings.seed is not None else []),
+                     "--clock-rate", str(args.clock_rate), "--instance-cpus", str(args.instance_cpus))
         return start(args.port, args.state_dir, args.fleet, forwarded, args.dataplane_ports)
     if args.command == "stop":
         return stop(args.state_dir)

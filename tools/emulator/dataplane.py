@@ -49,6 +49,9 @@ from pathlib import Path
 log = logging.getLogger("awsemu.dataplane")
 
 DEFAULT_PORTS = "8080-8119"
+# What HAProxy logs of each request for the CloudWatch metrics (metrics.py parses it): frontend,
+# backend, server, status, the target's response time in ms (-1: no answer), client address.
+LOG_FORMAT = "shopreq %f %b %s %ST %Tr %ci"
 # The AWS managed cache policies (CloudFront Developer Guide, "Use managed cache policies"):
 # CachingOptimized: MinTTL 1 s, DefaultTTL 86,400 s, MaxTTL 31,536,000 s, gzip and Brotli, no
 # header, cookie or query string in the key. CachingDisabled: every TTL 0.
@@ -158,6 +161,8 @@ class DataPlane:
         self.lock = threading.Lock()
         self.allocated: dict[tuple, int] = {}
         self.published: dict = {"load_balancers": {}, "distributions": {}}
+        self.idents: dict[str, tuple[str, str]] = {}  # HAProxy name -> ("balancer" | "group", ARN)
+        self.log_address: str | None = None  # where HAProxy logs each request (metrics.py), when set
         self.stopping = threading.Event()
         directory.mkdir(parents=True, exist_ok=True)
         # nginx's workers (nobody, under a root master) write the cache and the buffered bodies:
@@ -192,6 +197,10 @@ class DataPlane:
             except Exception:  # the loop must outlive one bad pass
                 log.exception("data plane pass failed")
 
+    def names(self) -> dict[str, tuple[str, str]]:
+        with self.lock:
+            return dict(self.idents)
+
     def listing(self) -> dict:
         with self.lock:
             return json.loads(json.dumps(self.published))
@@ -225,7 +234,7 @@ class DataPlane:
             self.nginx.stop()
         with self.lock:  # listed once their proxy has its configuration
             self.published = {
-                "load_balancers": {b["dns_name"]: {"name": b["name"], "listeners": {
+                "load_balancers": {b["dns_name"]: {"name": b["name"], "idle_timeout": b["idle_timeout"], "listeners": {
                     str(lst["port"]): f"{lst['scheme']}://127.0.0.1:{lst['local_port']}" for lst in b["listeners"]}}
                     for b in balancers},
                 "distributions": {d["domain"]: {"id": d["id"], "http": f"http://127.0.0.1:{d['http_port']}",
@@ -345,6 +354,11 @@ class DataPlane:
             "    retries 0",
             "    timeout connect 10s",  # "the connection timeout (10 seconds)" (ELB UG, HTTP 504)
         ]
+        if self.log_address:
+            # Each request, for the CloudWatch metrics (metrics.py reads these fields).
+            lines[3:3] = [f"    log {self.log_address} local0 info"]
+            lines += ["    log global", f'    log-format "{LOG_FORMAT}"']
+        idents = {}
         for code in (502, 504):
             path = self.directory / f"alb-{code}.http"
             body = ALB_ERROR.format(code=code, reason=REASONS[code])
@@ -352,9 +366,15 @@ class DataPlane:
                             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}")
         for balancer in balancers:
             for listener in balancer["listeners"]:
-                lines += self._frontend(balancer, listener)
+                frontend = self._frontend(balancer, listener)
+                if frontend:
+                    lines += frontend
+                    idents[self._ident(balancer["arn"], str(listener["port"]))] = ("balancer", balancer["arn"])
             for arn, group in balancer["groups"].items():
                 lines += self._backend(balancer, arn, group)
+                idents[self._ident(arn)] = ("group", arn)
+        with self.lock:
+            self.idents = idents
         return "\n".join(lines) + "\n"
 
     @staticmethod

@@ -32,6 +32,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import clock
+
 log = logging.getLogger("awsemu.fleet")
 
 BACKING_IMAGE = os.environ.get("AWSEMU_BACKING_IMAGE", "localhost/shop-backing:12")
@@ -94,9 +96,13 @@ class TargetHealth:
 
 
 class Fleet:
-    def __init__(self, port: int, network: str = "podman"):
+    def __init__(self, port: int, network: str = "podman", instance_cpus: float = 0.0):
         self.port = port
         self.network = network
+        # CPUs of this machine per vCPU of an instance's type (0: no bound): what makes a
+        # container as busy as the instance would be, so that CPU-driven scaling is needed.
+        self.instance_cpus = instance_cpus
+        self.instances: dict[str, dict] = {}  # running instance ID -> type, group, detailed monitoring
         self.lock = threading.RLock()
         self.addresses: dict[str, str] = {}  # instance ID -> container IP
         self.booting: set[str] = set()
@@ -191,6 +197,7 @@ class Fleet:
                 podman("rm", "-f", "-t", "0", name)
                 with self.lock:
                     self.addresses.pop(name, None)
+                    self.instances.pop(name, None)
                     self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host")}
         for instance_id, (instance, image) in wanted.items():
             with self.lock:
@@ -255,11 +262,16 @@ class Fleet:
         try:
             with self.lock:
                 hosts = [f"--add-host={host}:{ip}" for host, ip in self.backing.items()]
+            cpus = []
+            if self.instance_cpus > 0:
+                import metrics  # the emulator's own module: vCPUs per instance type
+
+                cpus = ["--cpus", f"{metrics.VCPUS.get(instance.instance_type, 2) * self.instance_cpus:g}"]
             address = self._run(
                 instance.id, image,
                 {"shop.kind": "instance", "shop.instance-id": instance.id, "shop.ami-id": instance.image_id},
                 ["--hostname", instance.private_dns_name.split(".")[0] if instance.private_dns_name else instance.id,
-                 "--memory", MEMORY.get(instance.instance_type, "1g"), *hosts])
+                 "--memory", MEMORY.get(instance.instance_type, "1g"), *cpus, *hosts])
             if not address:
                 with self.lock:
                     self.failed.add(instance.id)
@@ -273,8 +285,13 @@ class Fleet:
                              "/var/lib/cloud/instance/scripts/part-001", stdin=script, timeout=300)
                 if ran.returncode != 0:
                     log.error("user data of %s failed (%s): %s", instance.id, ran.returncode, ran.stderr[-2000:])
+            group = getattr(instance, "autoscaling_group", None)
+            instance.shop_up_emulated = clock.timestamp()  # in service: its warm-up starts (services/scaling.py)
             with self.lock:
                 self.addresses[instance.id] = address
+                self.instances[instance.id] = {
+                    "type": instance.instance_type, "group": group.name if group is not None else None,
+                    "detailed": getattr(instance, "monitoring_state", "disabled") == "enabled"}
             log.info("instance %s runs in a container at %s (%s)", instance.id, address, image)
         finally:
             with self.lock:
@@ -291,6 +308,26 @@ class Fleet:
             with self.lock:
                 if not self.gateway_listener:
                     self.gateway_listener = self.on_gateway(gateway)
+
+    # ------------------------------------------------------------------ for the metrics
+    def running_instances(self) -> dict[str, str]:
+        """Instances whose container runs: their instance type."""
+        with self.lock:
+            return {i: meta["type"] for i, meta in self.instances.items()}
+
+    def instance_groups(self) -> dict[str, str]:
+        with self.lock:
+            return {i: meta["group"] for i, meta in self.instances.items() if meta["group"]}
+
+    def detailed_monitoring(self) -> dict[str, bool]:
+        with self.lock:
+            return {i: meta["detailed"] for i, meta in self.instances.items()}
+
+    @staticmethod
+    def cgroup(container: str) -> Path | None:
+        found = podman("inspect", "--format", "{{.State.CgroupPath}}", container)
+        path = found.stdout.strip()
+        return Path(path) if found.returncode == 0 and path else None
 
     # ------------------------------------------------------------------ health checks
     def manages(self, ec2_backend, instance_id: str) -> bool:

@@ -122,7 +122,8 @@ def test_only_unsigned_object_reads_pass_the_gate(environ, found):
 @pytest.mark.skipif(not dataplane.shutil.which("haproxy", path="/usr/sbin:/usr/bin"), reason="haproxy is not installed")
 def test_haproxy_accepts_the_configuration_of_a_listener_with_rules(tmp_path):
     plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
-    plane.directory = tmp_path
+    plane.directory, plane.lock = tmp_path, __import__("threading").Lock()
+    plane.log_address = "127.0.0.1:5514"  # each request logged for the CloudWatch metrics (metrics.py)
     rules = [
         {"conditions": [{"Field": "path-pattern", "Values": ["/old/*", "/a?c"]}],
          "action": {"type": "redirect", "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}},
@@ -148,6 +149,9 @@ def test_haproxy_accepts_the_configuration_of_a_listener_with_rules(tmp_path):
     assert checked.returncode == 0, checked.stderr + config.read_text()
     text = config.read_text()
     assert "bind 127.0.0.1:18081" not in text and "hard-stop-after 305s" in text
+    assert "    log 127.0.0.1:5514 local0 info" in text and f'log-format "{dataplane.LOG_FORMAT}"' in text
+    # The metrics read the frontends and backends HAProxy logs by these names.
+    assert sorted(plane.names().values()) == [("balancer", "arn:alb"), ("group", "tg-a"), ("group", "tg-b")]
 
 
 def test_a_proxy_with_nothing_left_to_serve_stops(tmp_path):
@@ -164,7 +168,7 @@ def test_a_proxy_with_nothing_left_to_serve_stops(tmp_path):
     plane = dataplane.DataPlane.__new__(dataplane.DataPlane)
     plane.lock = __import__("threading").Lock()
     plane.haproxy, plane.nginx = Recorder(), Recorder()
-    balancer = {"name": "b", "dns_name": "b.elb", "listeners": []}
+    balancer = {"name": "b", "dns_name": "b.elb", "idle_timeout": 60, "listeners": []}
     plane._load_balancers = lambda: [balancer]
     plane._distributions = lambda balancers: []
     plane._haproxy_config = lambda balancers: "config"

@@ -38,6 +38,8 @@ import time
 import uuid
 from xml.sax.saxutils import escape
 
+import clock
+
 log = logging.getLogger("awsemu.autoscaling")
 
 ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
@@ -55,7 +57,7 @@ class Stop(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def _tags(group, instance) -> dict:
@@ -124,6 +126,7 @@ def launch(group, count: int, version=None) -> list:
                                                    iam_instance_profile_arn=profile.get("Arn"))
             instance.autoscaling_group = group
             instance.shop_launched_at = time.monotonic()
+            instance.shop_launched_emulated = clock.timestamp()  # warm-up is counted in AWS's time
             group.instance_states.append(InstanceState(
                 instance, protected_from_scale_in=group.new_instances_protected_from_scale_in))
             launched.append(instance)
@@ -142,6 +145,26 @@ def _target_groups(group) -> list:
 def _health(target_group, instance_id: str) -> str:
     ec2 = target_group.ec2_backend
     return target_group.health_for({"Id": instance_id}, ec2).status
+
+
+def retire(group, instances: list) -> None:
+    """Deregister, drain, then terminate: what Auto Scaling does to an instance it replaces or
+    scales in ("Amazon EC2 Auto Scaling waits for the deregistration delay to complete before
+    terminating", EC2 Auto Scaling UG, "Use Elastic Load Balancing to distribute incoming
+    application traffic"). The delay is real time: open requests take what they take."""
+    ids = {i.id for i in instances}
+    for state in group.instance_states:
+        if state.instance.id in ids:
+            state.lifecycle_state = "Terminating"
+    drain = 0
+    for target_group in _target_groups(group):
+        registered = [{"Id": i} for i in ids if i in target_group.targets]
+        if registered:
+            target_group.deregister(registered)
+            drain = max(drain, int(target_group.attributes.get("deregistration_delay.timeout_seconds", 300)))
+    time.sleep(drain)
+    group.instance_states[:] = [s for s in group.instance_states if s.instance.id not in ids]
+    group.autoscaling_backend.ec2_backend.terminate_instances(list(ids))
 
 
 class InstanceRefresh:
@@ -211,11 +234,10 @@ class InstanceRefresh:
         backend = self.group.autoscaling_backend
         return cloudwatch_backends[backend.account_id][backend.region_name].alarms
 
-    def _sleep(self, seconds: float, interruptible: bool = True) -> None:
+    def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if interruptible:
-                self._interrupted()
+            self._interrupted()
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     # ------------------------------------------------------------------ the work
@@ -306,25 +328,11 @@ class InstanceRefresh:
             if reached and outdated:
                 marks = [m for m in marks if m > self.percentage]
                 self.status_reason = f"Waiting for checkpoint: {self.percentage}% complete."
-                self._sleep(delay)
+                self._sleep(clock.real(delay))
                 self.status_reason = ""
 
     def _retire(self, instances: list) -> None:
-        """Deregister, drain, then terminate: what a replacement does to an old instance."""
-        group = self.group
-        ids = {i.id for i in instances}
-        for state in group.instance_states:
-            if state.instance.id in ids:
-                state.lifecycle_state = "Terminating"
-        drain = 0
-        for target_group in _target_groups(group):
-            registered = [{"Id": i} for i in ids if i in target_group.targets]
-            if registered:
-                target_group.deregister(registered)
-                drain = max(drain, int(target_group.attributes.get("deregistration_delay.timeout_seconds", 300)))
-        self._sleep(drain, interruptible=False)
-        group.instance_states[:] = [s for s in group.instance_states if s.instance.id not in ids]
-        group.autoscaling_backend.ec2_backend.terminate_instances(list(ids))
+        retire(self.group, instances)
 
     def _await_ready(self, instances: list, warmup: int) -> None:
         group = self.group
@@ -337,7 +345,7 @@ class InstanceRefresh:
             for instance in list(waiting):
                 states = [_health(tg, instance.id) for tg in _target_groups(group)] if elb else ["healthy"]
                 age = now - instance.shop_launched_at
-                if all(s == "healthy" for s in states) and age >= warmup:
+                if all(s == "healthy" for s in states) and age >= clock.real(warmup):
                     waiting.remove(instance)
                 elif age > max(grace, 30) and not all(s == "healthy" for s in states):
                     raise Stop("fail", f"Instance {instance.id} did not pass its health checks within the "
@@ -413,6 +421,9 @@ def install() -> None:
     AutoScalingBackend.exit_standby_instances = exit_standby
 
     _install_scheduled_actions(AutoScalingBackend, ValidationError)
+    from . import scaling  # it uses launch() and retire() from here
+
+    scaling.install(AutoScalingBackend)
     _install_metrics_and_tags(AutoScalingBackend, AutoScalingResponse, FakeAutoScalingGroup)
 
     def group_of(response, name):
