@@ -13,8 +13,8 @@ would publish, one datapoint per minute of emulated time (clock.py):
   ``UnHealthyHostCount`` (by LoadBalancer and TargetGroup) - ELB UG "CloudWatch metrics for your
   Application Load Balancer";
 - AWS/EC2 ``CPUUtilization`` by InstanceId and by AutoScalingGroupName: the container's CPU time
-  (its cgroup) over its share of this machine, ``--instance-cpus`` CPUs per vCPU of its
-  instance type (100 % = every vCPU busy). Detailed monitoring publishes every minute, basic
+  (its cgroup) over its share of this machine: its CPU quota when it has one (``--instance-cpus``
+  CPUs per vCPU of its instance type sets it), else a CPU per vCPU (100 % = every vCPU busy). Detailed monitoring publishes every minute, basic
   every 5 minutes (EC2 UG "Manage detailed monitoring for your EC2 instances");
 - AWS/AutoScaling group metrics (``GroupMinSize`` ... ``GroupTotalInstances``) of the groups whose
   metrics collection is enabled (EC2 Auto Scaling UG "Amazon CloudWatch metrics for Amazon EC2
@@ -230,6 +230,7 @@ class Collector:
             self.health[key].append((healthy, unhealthy))
         now = time.monotonic()
         for instance_id, (cpus, cgroup) in self._instances().items():
+            cpus = _cpu_quota(cgroup) or cpus  # a bound set on the container itself wins
             used = _cpu_ns(cgroup)
             if used is None:
                 continue
@@ -377,6 +378,22 @@ def _lb_dimension(arn: str) -> str:
 def _tg_dimension(arn: str) -> str:
     """targetgroup/<name>/<id>, the TargetGroup dimension of a target group's ARN."""
     return arn.rsplit(":", 1)[-1]
+
+
+def _cpu_quota(cgroup: Path | None) -> float | None:
+    """The CPUs a container may use (its CFS quota), None when unbounded (cgroup v1 or v2)."""
+    if cgroup is None:
+        return None
+    try:
+        v1 = Path("/sys/fs/cgroup/cpu") / str(cgroup).lstrip("/")
+        if (v1 / "cpu.cfs_quota_us").exists():
+            quota, period = int((v1 / "cpu.cfs_quota_us").read_text()), int((v1 / "cpu.cfs_period_us").read_text())
+        else:
+            text = (Path("/sys/fs/cgroup") / str(cgroup).lstrip("/") / "cpu.max").read_text().split()
+            quota, period = (-1 if text[0] == "max" else int(text[0])), int(text[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 def _cpu_ns(cgroup: Path | None) -> float | None:
