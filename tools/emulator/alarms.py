@@ -14,9 +14,9 @@ Each minute of emulated time, every metric alarm of every region is evaluated ov
   "Configuring how CloudWatch alarms treat missing data";
 - on a change of state, the actions of the new state run: an SNS topic is sent CloudWatch's
   notification (JSON: AlarmName, NewStateValue, NewStateReason, OldStateValue, Trigger...);
-  an Auto Scaling policy is invoked, and "for Auto Scaling actions, the alarm continues to
-  invoke the action once per minute that the alarm remains in the new state" (CloudWatch UG,
-  "Alarm actions"). Not when ActionsEnabled is false.
+  an Auto Scaling policy is invoked, and again once per minute while the alarm stays in ALARM
+  (CloudWatch UG, "Alarm actions": Auto Scaling actions are the exception to actions running only
+  on a change of state). Not when ActionsEnabled is false.
 
 Not modelled: metric-math alarms (their state does not change), composite alarms, anomaly
 detection, and the look-back beyond the evaluation range that CloudWatch applies to missing data.

@@ -149,9 +149,9 @@ def _health(target_group, instance_id: str) -> str:
 
 def retire(group, instances: list) -> None:
     """Deregister, drain, then terminate: what Auto Scaling does to an instance it replaces or
-    scales in ("Amazon EC2 Auto Scaling waits for the deregistration delay to complete before
-    terminating", EC2 Auto Scaling UG, "Use Elastic Load Balancing to distribute incoming
-    application traffic"). The delay is real time: open requests take what they take."""
+    scales in (EC2 Auto Scaling UG, "Use Elastic Load Balancing to distribute incoming application
+    traffic": the instance is deregistered and terminated once the deregistration delay has run).
+    The delay is real time: open requests take what they take."""
     ids = {i.id for i in instances}
     for state in group.instance_states:
         if state.instance.id in ids:

@@ -16,8 +16,8 @@ warmup for an Auto Scaling group"), where moto 5.2 only stores the policy:
   not repeated;
 - invoked by its low alarm, it scales in only when no instance is warming up and every target
   tracking policy of the group with scale-in enabled is ready to (its low alarm in ALARM), to
-  the largest capacity any of them asks for ("scales in more gradually"; "scales out if any
-  policy is ready to scale out, and scales in only if all ... are ready to scale in");
+  the largest capacity any of them asks for (the guide: it scales in more gradually, and with
+  several policies it scales out when any is ready to, in only when all of them are);
 - the desired capacity stays within MinSize and MaxSize; scaled-in instances are deregistered,
   drained and terminated (autoscaling.retire), newest launch-template version kept, oldest
   instances first (termination policy OldestLaunchTemplate, then OldestInstance as a stand-in
@@ -309,8 +309,8 @@ def install(backend_class) -> None:
 
     def delete_auto_scaling_group(self, group_name):
         original_delete_group(self, group_name)
-        # "When you delete an Auto Scaling group, its scaling policies ... are deleted"
-        # (EC2 Auto Scaling UG, "Delete your Auto Scaling infrastructure").
+        # Deleting a group deletes its scaling policies (EC2 Auto Scaling UG, "Delete your Auto
+        # Scaling infrastructure"), and so the alarms they own.
         for name in [n for n, p in self.policies.items() if p.auto_scaling_group_name == group_name]:
             drop_alarms(self, self.policies.pop(name))
 
