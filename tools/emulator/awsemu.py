@@ -223,7 +223,7 @@ def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None
         ports = parse_ports(dataplane_ports or dataplane.DEFAULT_PORTS)
         app.dataplane = DataPlane(fleet, port, ports, state_dir.resolve() / f"dataplane-{port}")
         # The fleet's CloudWatch metrics, and the alarms and scaling policies that act on them.
-        collector = metrics.Collector(fleet, app.dataplane, instance_cpus)
+        collector = metrics.Collector(fleet, app.dataplane)
         app.dataplane.log_address = collector.log_address
         collector.start()
         from services import scaling

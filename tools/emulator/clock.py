@@ -67,10 +67,5 @@ def real(seconds: float) -> float:
     return seconds / _rate
 
 
-def sleep(seconds: float) -> None:
-    """Sleep for ``seconds`` of emulated time."""
-    time.sleep(max(0.0, real(seconds)))
-
-
 def describe() -> dict:
     return {"now": now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "epoch": timestamp(), "rate": _rate}

@@ -163,11 +163,6 @@ class Store:
                            "values": {k: v for k, v in values.items() if v is not None}})
         return points
 
-    def names(self) -> list[tuple]:
-        with self.lock:
-            return list(self.series)
-
-
 STORE = Store()
 
 
@@ -175,9 +170,8 @@ STORE = Store()
 class Collector:
     """Collects the fleet's metrics into STORE; flushes each emulated minute."""
 
-    def __init__(self, fleet, dataplane, instance_cpus: float = 0.0):
+    def __init__(self, fleet, dataplane):
         self.fleet, self.dataplane = fleet, dataplane
-        self.instance_cpus = instance_cpus
         self.stopping = threading.Event()
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind(("127.0.0.1", 0))
@@ -230,7 +224,6 @@ class Collector:
             self.health[key].append((healthy, unhealthy))
         now = time.monotonic()
         for instance_id, (cpus, cgroup) in self._instances().items():
-            cpus = _cpu_quota(cgroup) or cpus  # a bound set on the container itself wins
             used = _cpu_ns(cgroup)
             if used is None:
                 continue
@@ -241,14 +234,14 @@ class Collector:
                 self.cpu_busy[instance_id].append(min(1.0, max(0.0, busy)))
 
     def _instances(self) -> dict[str, tuple[float, Path | None]]:
-        """Running instance containers: their CPUs on this machine and their cgroup."""
+        """Running instance containers: their share of this machine's CPUs (the container's CPU
+        quota - fleet.py sets it from --instance-cpus - else a CPU per vCPU) and their cgroup."""
         found = {}
         for instance_id, instance_type in self.fleet.running_instances().items():
             if instance_id not in self.cgroups:
                 self.cgroups[instance_id] = self.fleet.cgroup(instance_id)
-            vcpus = VCPUS.get(instance_type, 2)
-            cpus = vcpus * self.instance_cpus if self.instance_cpus > 0 else vcpus
-            found[instance_id] = (cpus, self.cgroups[instance_id])
+            cgroup = self.cgroups[instance_id]
+            found[instance_id] = (_cpu_quota(cgroup) or VCPUS.get(instance_type, 2), cgroup)
         return found
 
     def _target_health(self) -> dict[tuple, tuple[int, int]]:

@@ -94,9 +94,11 @@ def scale_in_disabled(policy) -> bool:
 def own_alarms(backend, policy) -> None:
     """Create or update the alarms a target tracking policy owns."""
     cloudwatch = _cloudwatch(backend)
-    previous = getattr(policy, "shop_alarm_names", None) or _previous(backend, policy)
+    previous = dict(getattr(policy, "shop_alarm_names", None) or {})  # a re-put policy keeps its alarms' names
     found = metric_of(policy)
-    if found is None:
+    if found is None:  # a metric the emulator does not know: no alarm, and none left of a former one
+        drop_alarms(backend, policy)
+        policy.shop_alarm_names, policy.alarms = {}, []
         return
     namespace, name, statistic, dimensions = found
     target = target_of(policy)
@@ -118,11 +120,6 @@ def own_alarms(backend, policy) -> None:
             cloudwatch.delete_alarms([alarm_name])
     policy.shop_alarm_names = names
     policy.alarms = [{"AlarmName": n, "AlarmARN": cloudwatch.alarms[n].alarm_arn} for n in names.values()]
-
-
-def _previous(backend, policy) -> dict:
-    old = backend.policies.get(policy.name)
-    return dict(getattr(old, "shop_alarm_names", None) or {}) if old is not None else {}
 
 
 def drop_alarms(backend, policy) -> None:
