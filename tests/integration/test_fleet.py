@@ -608,7 +608,8 @@ def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(
     assert len(after) == 3 and fleet_containers(fleet) - standby == after
 
     # What CloudWatch recorded meanwhile, as GetMetricStatistics and GetMetricData answer it.
-    window = {"StartTime": datetime.datetime.fromtimestamp(started, datetime.UTC),
+    # From the start of the minute the clock sped up in: CloudWatch's periods begin on the minute.
+    window = {"StartTime": datetime.datetime.fromtimestamp(started // 60 * 60, datetime.UTC),
               "EndTime": datetime.datetime.fromtimestamp(ended, datetime.UTC), "Period": 60}
 
     def points(namespace, name, dimensions, statistic):
