@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The benchmarks' modules a test runs scaled down (spike_replay); after ours, so none shadows them.
+sys.path.append(str(Path(__file__).parents[1] / "benchmarks"))
 
 from helpers import REALISTIC, Emulator, free_port  # noqa: E402
 

@@ -140,6 +140,14 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
+    def bound_cpus(self, instance_cpus: float) -> dict:
+        """Bound the fleet's instances to instance_cpus CPUs of this machine per vCPU, the running
+        ones at once (0: a CPU per vCPU)."""
+        body = json.dumps({"instance_cpus": instance_cpus}).encode()
+        request = urllib.request.Request(f"{self.url}/_emulator/fleet", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
     def notifications(self) -> list[dict]:
         """What the emulator's alarms sent to SNS topics, oldest first."""
         with urllib.request.urlopen(f"{self.url}/_emulator/notifications", timeout=10) as response:

@@ -22,7 +22,8 @@ unsigned S3 object reads are authorised by the bucket's policy (``services/s3.py
 publishes the fleet's CloudWatch metrics, ``alarms.py`` evaluates the alarms on them and
 ``services/scaling.py`` scales the groups their target tracking policies drive, on the
 emulator's clock (``clock.py``, ``--clock-rate``: ``/_emulator/clock``; the alarms' notifications
-at ``/_emulator/notifications``).
+at ``/_emulator/notifications``); ``--instance-cpus`` bounds each instance's container to its type's
+vCPUs times that many CPUs of this machine (``/_emulator/fleet`` changes it while the fleet runs).
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class Front:
             return self._answer(start_response, 200, "application/json", json.dumps(listing).encode())
         if path.startswith("/_emulator/clock"):
             return self._clock(environ, start_response)
+        if path.startswith("/_emulator/fleet"):
+            return self._fleet(environ, start_response)
         if path.startswith("/_emulator/notifications"):
             return self._answer(start_response, 200, "application/json", json.dumps(
                 {"notifications": alarms.NOTIFICATIONS.listing()}, default=str).encode())
@@ -161,6 +164,29 @@ class Front:
                 message = json.dumps({"error": f'POST {{"rate": R}} with R above 0: {error}'}).encode()
                 return self._answer(start_response, 400, "application/json", message)
         return self._answer(start_response, 200, "application/json", json.dumps(clock.describe()).encode())
+
+    def _fleet(self, environ, start_response):
+        """GET: the fleet's CPU bound; POST {"instance_cpus": C}: bound it (running instances too)."""
+        fleet = self.dataplane.fleet if self.dataplane else None
+        if fleet is None:
+            return self._answer(start_response, 400, "application/json",
+                                json.dumps({"error": "no fleet: start the emulator with --fleet"}).encode())
+        applied = {}
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                cpus = float(json.loads(environ["wsgi.input"].read(length) or b"{}")["instance_cpus"])
+                if cpus < 0:
+                    raise ValueError(f"{cpus:g} is below 0")
+            except (ValueError, KeyError, TypeError) as error:
+                message = json.dumps({"error": f'POST {{"instance_cpus": C}} with C 0 (a CPU per vCPU) or more: {error}'})
+                return self._answer(start_response, 400, "application/json", message.encode())
+            try:
+                applied = fleet.bound_cpus(cpus)
+            except RuntimeError as error:
+                return self._answer(start_response, 500, "application/json", json.dumps({"error": str(error)}).encode())
+        listing = {"instance_cpus": fleet.instance_cpus, "applied": applied}
+        return self._answer(start_response, 200, "application/json", json.dumps(listing).encode())
 
     @staticmethod
     def _answer(start_response, status: int, content_type: str, body: bytes):

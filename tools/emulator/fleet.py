@@ -262,11 +262,7 @@ class Fleet:
         try:
             with self.lock:
                 hosts = [f"--add-host={host}:{ip}" for host, ip in self.backing.items()]
-            cpus = []
-            if self.instance_cpus > 0:
-                import metrics  # the emulator's own module: vCPUs per instance type
-
-                cpus = ["--cpus", f"{metrics.VCPUS.get(instance.instance_type, 2) * self.instance_cpus:g}"]
+            cpus = ["--cpus", _cpus(instance.instance_type, self.instance_cpus)] if self.instance_cpus > 0 else []
             address = self._run(
                 instance.id, image,
                 {"shop.kind": "instance", "shop.instance-id": instance.id, "shop.ami-id": instance.image_id},
@@ -296,6 +292,22 @@ class Fleet:
         finally:
             with self.lock:
                 self.booting.discard(instance.id)
+
+    def bound_cpus(self, instance_cpus: float) -> dict[str, str]:
+        """CPUs of this machine per vCPU from now on, for the instances to come and the running
+        ones (``podman update``). 0 gives a running container a CPU per vCPU: cgroup v1 keeps a
+        quota once set, and a CPU per vCPU is what an unbounded container's metric counts against."""
+        self.instance_cpus = instance_cpus
+        with self.lock:
+            running = {instance_id: meta["type"] for instance_id, meta in self.instances.items()}
+        applied = {}
+        for instance_id, instance_type in running.items():
+            cpus = _cpus(instance_type, instance_cpus or 1.0)
+            done = podman("update", "--cpus", cpus, instance_id)
+            if done.returncode != 0:
+                raise RuntimeError(f"podman update --cpus {cpus} {instance_id}: {done.stderr.strip()}")
+            applied[instance_id] = cpus
+        return applied
 
     def _ensure_gateway(self) -> None:
         """The fleet reaches the emulator at its network's gateway, once that bridge exists."""
@@ -405,6 +417,13 @@ class Fleet:
 def _sql_string(value: str) -> str:
     """A MariaDB string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _cpus(instance_type: str, per_vcpu: float) -> str:
+    """podman's --cpus for an instance: its type's vCPUs times this machine's CPUs per vCPU."""
+    import metrics  # the emulator's own module: vCPUs per instance type
+
+    return f"{metrics.VCPUS.get(instance_type, 2) * per_vcpu:g}"
 
 
 def _code_matches(code: int, codes: str) -> bool:

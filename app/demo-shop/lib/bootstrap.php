@@ -31,6 +31,33 @@ function shop_db(): PDO
     ]);
 }
 
+/**
+ * Spends the page's rendering cost: app.page_cpu_ms milliseconds of this process's CPU time
+ * (compute_app_settings 'page-cpu-ms'; 0, the default, spends nothing). This demo's page costs
+ * well under a millisecond, a real storefront's templates and framework far more: a load test
+ * sets the cost it wants an instance to carry. CPU time, not wall time, so that under a CPU
+ * quota the work waits as a real page's would. At most a second.
+ */
+function shop_spend_page_cpu(): void
+{
+    $ms = min(1000.0, (float) (shop_config()['app']['page_cpu_ms'] ?? 0));
+    if ($ms <= 0) {
+        return;
+    }
+    $used = static function (): float {
+        $usage = getrusage();
+        return ($usage['ru_utime.tv_sec'] + $usage['ru_stime.tv_sec']) * 1000.0
+            + ($usage['ru_utime.tv_usec'] + $usage['ru_stime.tv_usec']) / 1000.0;
+    };
+    $until = $used() + $ms;
+    $sum = 0;
+    while ($used() < $until) {
+        for ($i = 0; $i < 2000; $i++) {
+            $sum += $i * $i;
+        }
+    }
+}
+
 function shop_session_start(): void
 {
     $cache = shop_config()['cache'] ?? [];

@@ -24,6 +24,7 @@ try {
         exit;
     }
     $products = $db->query('SELECT sku, name, price_cents FROM products ORDER BY name')->fetchAll();
+    shop_spend_page_cpu();
 } catch (Throwable $error) {
     error_log('shop: catalogue unavailable: ' . $error->getMessage());
     http_response_code(503);
