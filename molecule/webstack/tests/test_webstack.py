@@ -83,6 +83,17 @@ def test_pool_sized_from_the_instance_memory(web):
     assert 1 <= int(children.stdout) <= 10
 
 
+def test_bursts_of_more_requests_than_children_are_all_answered(web):
+    # Three times the pool's children at once, twice: nginx must not keep idle FastCGI
+    # connections that pin the children (the second burst then waited 60 s for a child: 504).
+    burst = ("seq 1 30 | xargs -P 30 -I{} curl -s -o /dev/null -m 10 -w '%{http_code}\\n' "
+             f"{URL}/")
+    for _ in range(2):
+        result = web.run(burst)
+        codes = result.stdout.split()
+        assert len(codes) == 30 and set(codes) == {"200"}, {code: codes.count(code) for code in set(codes)}
+
+
 def test_shop_lists_the_products_from_the_database(web, db, secret):
     sku, name = f"T-{uuid.uuid4().hex[:8]}", f"Promo item {uuid.uuid4().hex[:6]}"
     insert = db.run("mysql -u root shop -e %s",
