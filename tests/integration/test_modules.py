@@ -216,3 +216,22 @@ def test_log_groups_module_sets_retention_and_tags(emulator):
     refused = module(emulator, "cloudwatch_log_groups", dict(args, retention=8))
     assert refused.get("failed") and refused["msg"].startswith("retention must be one of 1, 3, 5, 7, 14,")
     assert refused["msg"].endswith("days (got 8)")
+
+
+def test_group_settings_module_sets_the_default_instance_warmup(emulator):
+    emulator.reset()
+    ec2, autoscaling = emulator.client("ec2"), emulator.client("autoscaling")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.create_launch_template(LaunchTemplateName="shop-test-web", LaunchTemplateData={"ImageId": image,
+                                                                                       "InstanceType": "t3.micro"})
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName="shop-test-web", MinSize=0, MaxSize=2,
+                                          LaunchTemplate={"LaunchTemplateName": "shop-test-web"},
+                                          AvailabilityZones=["us-east-1a"])
+    applied = ladder(emulator, "autoscaling_group_settings", {"name": "shop-test-web", "default_instance_warmup": 180})
+    assert applied["diff"] == {"before": {"default_instance_warmup": None}, "after": {"default_instance_warmup": 180}}
+    found = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["shop-test-web"])["AutoScalingGroups"][0]
+    assert found["DefaultInstanceWarmup"] == 180
+    missing = module(emulator, "autoscaling_group_settings", {"name": "shop-test-api", "default_instance_warmup": 180})
+    assert missing.get("failed") and missing["msg"] == "the Auto Scaling group shop-test-api does not exist: create it first"
+    refused = module(emulator, "autoscaling_group_settings", {"name": "shop-test-web", "default_instance_warmup": -5})
+    assert refused.get("failed") and refused["msg"] == "default_instance_warmup must be 0 seconds or more (got -5)"

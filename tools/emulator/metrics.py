@@ -14,8 +14,11 @@ would publish, one datapoint per minute of emulated time (clock.py):
   Application Load Balancer";
 - AWS/EC2 ``CPUUtilization`` by InstanceId and by AutoScalingGroupName: the container's CPU time
   (its cgroup) over its share of this machine: its CPU quota when it has one (``--instance-cpus``
-  CPUs per vCPU of its instance type sets it), else a CPU per vCPU (100 % = every vCPU busy). Detailed monitoring publishes every minute, basic
-  every 5 minutes (EC2 UG "Manage detailed monitoring for your EC2 instances");
+  CPUs per vCPU of its instance type sets it), else a CPU per vCPU (100 % = every vCPU busy).
+  Detailed monitoring publishes every minute, basic every 5 minutes (EC2 UG "Manage detailed
+  monitoring for your EC2 instances"). The group's aggregate leaves out the instances still in
+  the group's default instance warmup, when it has one (EC2 Auto Scaling UG "Set the default
+  instance warmup for an Auto Scaling group");
 - AWS/AutoScaling group metrics (``GroupMinSize`` ... ``GroupTotalInstances``) of the groups whose
   metrics collection is enabled (EC2 Auto Scaling UG "Amazon CloudWatch metrics for Amazon EC2
   Auto Scaling").
@@ -320,6 +323,7 @@ class Collector:
     def _flush_cpu(self, stamp: float) -> None:
         groups = self.fleet.instance_groups()
         detailed = self.fleet.detailed_monitoring()
+        warming = _not_aggregated(set(groups.values()))
         by_group: dict[str, Aggregate] = defaultdict(Aggregate)
         for instance_id, samples in list(self.cpu_busy.items()):
             if not samples:
@@ -330,7 +334,7 @@ class Collector:
             value = 100.0 * sum(samples) / len(samples)
             self.cpu_busy[instance_id] = []
             STORE.add("AWS/EC2", "CPUUtilization", {"InstanceId": instance_id}, value, stamp, unit="Percent")
-            if instance_id in groups:
+            if instance_id in groups and instance_id not in warming:
                 by_group[groups[instance_id]].add(value)
         for group_name, aggregate in by_group.items():
             STORE.add_aggregate("AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": group_name}, aggregate, stamp,
@@ -361,6 +365,21 @@ class Collector:
                         if name in enabled or "All" in enabled:
                             STORE.add("AWS/AutoScaling", name, {"AutoScalingGroupName": group.name}, values[name], stamp,
                                       unit="None")
+
+
+def _not_aggregated(names: set[str]) -> set[str]:
+    """Instances of these groups still in their default instance warmup: their CPUUtilization is
+    published by InstanceId but not yet in the group's aggregate (services/scaling.py)."""
+    from moto.autoscaling.models import autoscaling_backends
+    from services import scaling
+
+    found: set[str] = set()
+    for regions in list(autoscaling_backends.values()):
+        for backend in list(regions.values()):
+            for group in list(backend.autoscaling_groups.values()):
+                if group.name in names:
+                    found |= scaling.not_aggregated(group)
+    return found
 
 
 def _lb_dimension(arn: str) -> str:

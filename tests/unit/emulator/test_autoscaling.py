@@ -167,3 +167,39 @@ def test_rollback_of_a_launch_first_batch_ends_at_the_desired_capacity(group):
     assert wait(group["asg"], refresh_id)["Status"] == "RollbackSuccessful"
     found = instances(group)
     assert len(found) == 3 and {i["LaunchTemplate"]["Version"] for i in found} == {"1"}
+
+
+def test_default_instance_warmup_is_kept_and_removed_with_minus_one(group):
+    asg = group["asg"]
+
+    def warmup():
+        return asg.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0].get(
+            "DefaultInstanceWarmup")
+
+    assert warmup() is None
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", DefaultInstanceWarmup=120)
+    assert warmup() == 120
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", MaxSize=7)
+    assert warmup() == 120
+    asg.update_auto_scaling_group(AutoScalingGroupName="web", DefaultInstanceWarmup=-1)
+    assert warmup() is None
+
+
+def test_only_a_default_instance_warmup_keeps_instances_out_of_the_aggregate(group):
+    from moto.autoscaling.models import autoscaling_backends
+    from services import scaling
+
+    backend = autoscaling_backends["123456789012"]["us-east-1"]
+    web = backend.autoscaling_groups["web"]
+    ids = sorted(s.instance.id for s in web.instance_states)
+    for state in web.instance_states:
+        state.instance.shop_launched_emulated = time.time()  # launched just now (no fleet)
+    assert scaling.not_aggregated(web) == set()  # no default warmup: every instance counts
+    group["asg"].update_auto_scaling_group(AutoScalingGroupName="web", DefaultInstanceWarmup=300)
+    assert sorted(scaling.not_aggregated(web)) == ids
+    for state in web.instance_states:
+        state.instance.shop_launched_emulated = time.time() - 301
+    assert scaling.not_aggregated(web) == set()
+    # 0 is a warm-up of its own, not "use the cooldown".
+    group["asg"].update_auto_scaling_group(AutoScalingGroupName="web", DefaultInstanceWarmup=0, DefaultCooldown=900)
+    assert scaling.warming(web) == set()

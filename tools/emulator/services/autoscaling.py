@@ -420,6 +420,7 @@ def install() -> None:
     AutoScalingBackend.enter_standby_instances = enter_standby
     AutoScalingBackend.exit_standby_instances = exit_standby
 
+    _install_default_instance_warmup(AutoScalingResponse)
     _install_scheduled_actions(AutoScalingBackend, ValidationError)
     from . import scaling  # it uses launch() and retire() from here
 
@@ -491,6 +492,35 @@ def install() -> None:
     AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes
     AutoScalingResponse.cancel_instance_refresh = cancel_instance_refresh
     AutoScalingResponse.rollback_instance_refresh = rollback_instance_refresh
+
+
+def _install_default_instance_warmup(response_class) -> None:
+    """DefaultInstanceWarmup on CreateAutoScalingGroup and UpdateAutoScalingGroup, which moto 5.2
+    ignores: kept on the group (DescribeAutoScalingGroups answers it); on an update, -1 removes it
+    ("To remove a value that you previously set, include the property but specify -1 for the
+    value", API reference, UpdateAutoScalingGroup). The metrics (metrics.py) and target tracking
+    (services/scaling.py) count an instance only after it."""
+    from moto.autoscaling.exceptions import ValidationError
+
+    def keep(response, group_name: str) -> None:
+        value = response._get_int_param("DefaultInstanceWarmup")
+        if value is None:
+            return
+        if value < -1:
+            raise ValidationError(f"DefaultInstanceWarmup must be -1 (none) or more, got {value}")
+        group = response.autoscaling_backend.autoscaling_groups.get(group_name)
+        if group is not None:
+            group.default_instance_warmup = None if value == -1 else value
+
+    for action in ("create_auto_scaling_group", "update_auto_scaling_group"):
+        original = getattr(response_class, action)
+
+        def handler(self, original=original):
+            result = original(self)
+            keep(self, self._get_param("AutoScalingGroupName"))
+            return result
+
+        setattr(response_class, action, handler)
 
 
 def _install_metrics_and_tags(backend_class, response_class, group_class) -> None:

@@ -17,7 +17,8 @@ warmup for an Auto Scaling group"), where moto 5.2 only stores the policy:
 - invoked by its low alarm, it scales in only when no instance is warming up and every target
   tracking policy of the group with scale-in enabled is ready to (its low alarm in ALARM), to
   the largest capacity any of them asks for (the guide: it scales in more gradually, and with
-  several policies it scales out when any is ready to, in only when all of them are);
+  several policies it scales out when any is ready to, in only when all of them are), and only
+  on a minute of data that began after the group's last change of size;
 - the desired capacity stays within MinSize and MaxSize; scaled-in instances are deregistered,
   drained and terminated (autoscaling.retire), newest launch-template version kept, oldest
   instances first (termination policy OldestLaunchTemplate, then OldestInstance as a stand-in
@@ -133,7 +134,9 @@ def warming(group, policy=None) -> set[str]:
     """Instances of the group still in their warm-up, in emulated seconds."""
     warmup = getattr(policy, "estimated_instance_warmup", None) if policy is not None else None
     if warmup in (None, ""):
-        warmup = getattr(group, "default_instance_warmup", None) or group.default_cooldown or 0
+        # The group's default instance warmup (0 is a warm-up of its own), else its cooldown.
+        default = getattr(group, "default_instance_warmup", None)
+        warmup = default if default is not None else (group.default_cooldown or 0)
     now = clock.timestamp()
     found = set()
     for state in serving(group):
@@ -145,6 +148,15 @@ def warming(group, policy=None) -> set[str]:
         if since is None or now - since < float(warmup):
             found.add(instance.id)
     return found
+
+
+def not_aggregated(group) -> set[str]:
+    """Instances whose usage data stays out of the group's aggregated metrics: with a default
+    instance warmup, those not yet InService and those within it since (EC2 Auto Scaling UG, "Set
+    the default instance warmup for an Auto Scaling group"); without one, none."""
+    if getattr(group, "default_instance_warmup", None) is None:
+        return set()
+    return warming(group)
 
 
 def serving(group) -> list:
@@ -207,6 +219,7 @@ def invoke(policy_arn: str, alarm) -> None:
 
 def _activity(group, cause: str, before: int, after: int) -> None:
     log.info("%s: desired capacity %s -> %s: %s", group.name, before, after, cause)
+    group.shop_resized_emulated = clock.timestamp()
     group.__dict__.setdefault("shop_activities", []).append(
         {"time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "from": before, "to": after, "cause": cause})
 
@@ -227,6 +240,13 @@ def _track(backend, group, policy, alarm) -> None:
         return
     if warming(group, policy):
         return  # not while instances warm up
+    # Only on a minute of data that began after the group's last change of size: the removed
+    # instances' share of the load must show on those left before more go (the aim of
+    # EC2 Auto Scaling's cooldowns, UG "Scaling cooldowns": no further change before the effects
+    # of the last one are visible). Without it, two policies' low alarms invoked in the same
+    # minute removed instances twice on the same datapoint.
+    if clock.timestamp() // 60 * 60 - 60 < getattr(group, "shop_resized_emulated", -math.inf):
+        return
     policies = [p for p in backend.policies.values() if p.auto_scaling_group_name == group.name
                 and p.policy_type == "TargetTrackingScaling" and not scale_in_disabled(p)]
     asks = []
