@@ -1,12 +1,13 @@
 """Locust's side of benchmarks/spike_replay.py: shoppers and the spike's shape.
 
-Each user is one shopper through the CloudFront stand-in, one page a second at the most
-(``constant_throughput(1)``): the home page (PHP, the catalogue from the database) and, as a
-browser would, a static file from the CDN now and then. The number of users follows the profile
-in ``SPIKE_PROFILE`` (JSON written by spike_replay.py): a list of [seconds from the start,
-users], linearly in between, then the test stops - bounded in time and in users. Answers
-slower than ``SPIKE_SLOW_MS`` (1000) are counted into ``SPIKE_COUNTS`` (JSON) at the end.
-Only local addresses: the host must be 127.0.0.1.
+Each user is one shopper through the CloudFront stand-in: the stylesheet once (a browser's first
+visit; the CDN serves it from then on, out of its cache and the browser's), then the home page
+(PHP, the catalogue from the database) ``SPIKE_PACE`` times a second (1; 0: as fast as answers
+come, to find what one instance serves). So the users are the ALB's requests per second. The
+number of users follows the profile in ``SPIKE_PROFILE`` (JSON written by spike_replay.py): a
+list of [seconds from the start, users], linear in between, then the test stops - bounded in
+time and in users. Answers slower than ``SPIKE_SLOW_MS`` (1000) are counted into
+``SPIKE_COUNTS`` (JSON) at the end. Only local addresses: the host must be 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import json
 import os
 from urllib.parse import urlparse
 
-from locust import HttpUser, LoadTestShape, constant_throughput, events, task
+from locust import HttpUser, LoadTestShape, constant, constant_throughput, events, task
 
 SLOW_MS = float(os.environ.get("SPIKE_SLOW_MS", "1000"))
+PACE = float(os.environ.get("SPIKE_PACE", "1"))
+MAX_USERS = 400  # a bound of our own: this machine's load generator, not the shop's capacity
 COUNTS = {"slow": 0}
 
 
@@ -43,18 +46,15 @@ def _local_only(environment, **_kwargs):
 
 
 class Shopper(HttpUser):
-    wait_time = constant_throughput(1)
+    wait_time = constant_throughput(PACE) if PACE > 0 else constant(0)
 
     def on_start(self):
         self.client.verify = False  # the stand-in's self-signed certificate
+        self.client.get("/static/shop.css", name="static", timeout=30)
 
-    @task(10)
+    @task
     def home(self):
         self.client.get("/", name="page", timeout=30)
-
-    @task(1)
-    def stylesheet(self):
-        self.client.get("/static/shop.css", name="static", timeout=30)
 
 
 class Profile(LoadTestShape):
@@ -64,6 +64,9 @@ class Profile(LoadTestShape):
         super().__init__()
         with open(os.environ["SPIKE_PROFILE"], encoding="utf-8") as handle:
             self.points = [(float(t), float(u)) for t, u in json.load(handle)]
+        if max(u for _, u in self.points) > MAX_USERS:
+            raise SystemExit(f"spike_locustfile: at most {MAX_USERS} users (the profile asks for "
+                             f"{max(u for _, u in self.points):g})")
 
     def tick(self):
         now = self.get_run_time()
@@ -74,4 +77,3 @@ class Profile(LoadTestShape):
                 users = u0 + (u1 - u0) * (now - t0) / (t1 - t0) if t1 > t0 else u1
                 return max(1, round(users)), max(1.0, abs(u1 - u0) / max(1.0, t1 - t0) * 2)
         return None
-

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+import spike_replay
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -45,9 +46,12 @@ STACK = f"{PROJECT}-local"
 GROUP = f"{STACK}-web"
 REPOSITORY = "localhost/shop-web-fleettest"
 # The floor is the desired capacity: an idle group never scales in while the other tests count on
-# three instances (target tracking's low alarms would, after 15 quiet minutes, as on AWS).
+# three instances (target tracking's low alarms would, after 15 quiet minutes, as on AWS). Each
+# page costs 8 ms of CPU (the demo shop's page-cpu-ms), so that a load this machine can send
+# keeps instances of a tenth of a CPU busy (the spike test).
 EXTRA = {"stack_project": PROJECT, "compute_min_size": 3, "compute_desired_capacity": 3, "compute_max_size": 6,
-         "web_image_container_repository": REPOSITORY}
+         "web_image_container_repository": REPOSITORY,
+         "compute_app_settings": {"static-base-url": "/static", "page-cpu-ms": "8"}}
 ENV = {"SHOP_STACK": STACK}
 
 
@@ -526,13 +530,15 @@ def test_logs_are_collected_per_instance_and_zone(fleet, tmp_path):
         assert (folder / "var/tmp/shop-journal.txt.gz").stat().st_size > 0
 
 
-def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(fleet):
-    """The CPU metric of the containers drives the group's target tracking policy, the fleet starts
-    and stops containers accordingly, and the monitoring role's alarm notifies the alert topic.
-    At 30 times AWS's pace (the emulator's clock), so that a minute of CloudWatch is 2 s here."""
+def test_a_promotion_spike_through_cloudfront_scales_the_group_out_and_back_in_with_the_alerts_notified(fleet, tmp_path):
+    """A promotion spike replayed with Locust through CloudFront (benchmarks/spike_replay.py,
+    scaled down): each instance's container bounded to a tenth of a CPU, so that the load drives
+    the CPU policy; the fleet starts and stops containers as the group's size changes, and the
+    monitoring role's alarm notifies the alert topic. At 30 times AWS's pace (the emulator's
+    clock), so that a minute of CloudWatch is 2 s here."""
     autoscaling, cloudwatch = fleet.client("autoscaling"), fleet.client("cloudwatch")
-    # The operator sets a CPU target of 15 % (a converge of the compute role).
-    run = run_playbook(fleet, "site.yml", "--tags", "role::compute", extra={**EXTRA, "compute_target_cpu": 15}, env=ENV)
+    # The operator sets a CPU target of 40 % (a converge of the compute role).
+    run = run_playbook(fleet, "site.yml", "--tags", "role::compute", extra={**EXTRA, "compute_target_cpu": 40}, env=ENV)
     assert run.rc == 0, run.output[-5000:]
     policy = next(p for p in autoscaling.describe_policies(AutoScalingGroupName=GROUP)["ScalingPolicies"]
                   if p["PolicyName"] == f"{GROUP}-cpu")
@@ -541,8 +547,8 @@ def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(
     high = next(a for n, a in owned.items() if n.startswith(f"TargetTracking-{GROUP}-AlarmHigh-"))
     low = next(a for n, a in owned.items() if n.startswith(f"TargetTracking-{GROUP}-AlarmLow-"))
     assert (high["Threshold"], high["EvaluationPeriods"], high["Namespace"], high["MetricName"]) == (
-        15.0, 3, "AWS/EC2", "CPUUtilization")
-    assert (low["Threshold"], low["EvaluationPeriods"]) == (13.5, 15)
+        40.0, 3, "AWS/EC2", "CPUUtilization")
+    assert (low["Threshold"], low["EvaluationPeriods"]) == (36.0, 15)
     assert high["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": GROUP}]
 
     # An on-call queue subscribed to the alert topic reads the alarms' notifications back.
@@ -552,43 +558,34 @@ def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
 
-    before = {i["InstanceId"] for i in in_service(fleet)}
     standby = {i["InstanceId"] for i in group(fleet)["Instances"] if i["LifecycleState"] == "Standby"}  # the patch test's
-    shop, answers, stop = edge(fleet)["cdn"]["https"] + "/", [], threading.Event()
-
-    # A light steady visitor: the request policy has data, and nothing may fail.
-    visitor = threading.Thread(target=visit, args=(shop, answers, stop, 0.3))
+    # Small instances: a tenth of a CPU of this machine each (the metric is a container's use of
+    # its quota), the running ones at once and those to come.
+    serving = sorted(i["InstanceId"] for i in in_service(fleet))
+    bounded = fleet.bound_cpus(0.05)["applied"]
+    assert set(bounded) >= set(serving) and set(bounded.values()) == {"0.1"}
+    shop = spike_replay.Shop(fleet, STACK)
+    # Shoppers at one page a second: a baseline of 4, then 10x for the spike (an instance of a
+    # tenth of a CPU serves about 10 pages/s at 100 %, benchmarks/spike_replay.py measured: the
+    # spike needs the group's maximum).
+    phases = {"baseline": 2, "ramp": 3, "hold": 30, "decay": 3, "tail": 2}
+    points = spike_replay.profile(4, phases, 10, 30)
+    # A light steady visitor besides: the requests policy has data until the group is back at its
+    # floor (every policy must agree to scale in), and nothing may fail.
+    answers, stop = [], threading.Event()
+    visitor = threading.Thread(target=visit, args=(edge(fleet)["cdn"]["https"] + "/", answers, stop, 0.3))
     visitor.start()
     started = fleet.clock(30)["epoch"]
-    sizes = []
     try:
-        burning = sorted(before)[:2]
-        for instance_id in burning:
-            # Two instances busy at their capacity, bounded to a tenth of a CPU each (a small
-            # instance: its metric is its use of that bound), so that a loaded machine stays usable.
-            podman("update", "--cpus", "0.1", instance_id, check=True)
-            podman("exec", "-d", instance_id, "sh", "-c", "while :; do :; done", check=True)
-        try:
-            def scaled_out():
-                sizes.append(group(fleet)["DesiredCapacity"])
-                return sizes[-1] == 6
-            wait_for(scaled_out, timeout=240, step=1)
-            # Every new instance boots, passes its health checks and serves.
-            wait_for(lambda: len(fleet_containers(fleet) - standby) == 6
-                     and list(target_states(fleet).values()).count("healthy") == 6, timeout=300, step=2)
-            # The fleet at its maximum for 15 minutes: the monitoring role's alarm tells the alert topic.
-            alert = wait_for(lambda: next((n for n in fleet.notifications() if n["message"]["AlarmName"] == f"{STACK}-asg-at-max"
-                                           and n["message"]["NewStateValue"] == "ALARM"), None), timeout=180, step=1)
-        finally:
-            for instance_id in burning:
-                podman("exec", instance_id, "pkill", "-f", "while :")
-        assert alert["topic"].endswith(f":{STACK}-alerts")
-        assert alert["subject"] == f'ALARM: "{STACK}-asg-at-max" in us-east-1'
-        assert alert["message"]["OldStateValue"] in ("OK", "INSUFFICIENT_DATA")
-        assert "Threshold Crossed: 15 out of the last 15 datapoints" in alert["message"]["NewStateReason"]
-        received = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
-        assert {"AlarmName": f"{STACK}-asg-at-max", "NewStateValue": "ALARM"}.items() <= next(
-            m for m in received if m["AlarmName"] == f"{STACK}-asg-at-max").items()
+        replayed = spike_replay.replay(shop, points, tmp_path / "spike", "target tracking")
+        sizes = [s["desired"] for s in replayed["samples"]]
+        assert sizes[0] == 3 and max(sizes) == 6, sizes
+        # Every new instance boots (at a tenth of a CPU), passes its health checks and serves.
+        if max(s["healthy"] for s in replayed["samples"]) < 6:
+            wait_for(lambda: list(target_states(fleet).values()).count("healthy") == 6, timeout=300, step=1)
+        # At the maximum for 15 minutes: the monitoring role's alarm tells the alert topic.
+        alert = wait_for(lambda: next((n for n in fleet.notifications() if n["message"]["AlarmName"] == f"{STACK}-asg-at-max"
+                                       and n["message"]["NewStateValue"] == "ALARM"), None), timeout=120, step=1)
         # Quiet again: after 15 minutes under 90 % of the target (and every policy agreeing), the
         # group scales in to its floor; the instances drain first.
         wait_for(lambda: group(fleet)["DesiredCapacity"] == 3, timeout=300, step=1)
@@ -601,18 +598,33 @@ def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(
         ended = fleet.clock()["epoch"]
         wait_for(lambda: fleet.clock()["epoch"] >= (ended // 60 + 1) * 60 + 10, timeout=30, step=0.5)
         fleet.clock(1)
-    assert sizes[0] == 3 and max(sizes) == 6, sizes
+    assert alert["topic"].endswith(f":{STACK}-alerts")
+    assert alert["subject"] == f'ALARM: "{STACK}-asg-at-max" in us-east-1'
+    assert alert["message"]["OldStateValue"] in ("OK", "INSUFFICIENT_DATA")
+    assert "Threshold Crossed: 15 out of the last 15 datapoints" in alert["message"]["NewStateReason"]
+    received = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
+    assert {"AlarmName": f"{STACK}-asg-at-max", "NewStateValue": "ALARM"}.items() <= next(
+        m for m in received if m["AlarmName"] == f"{STACK}-asg-at-max").items()
+    # Nobody saw a failure: not Locust's shoppers (no 5xx, no timeout), not the visitor.
+    assert replayed["requests"] > 1000 and replayed["failed"] == 0, (replayed["requests"], replayed["failures"])
     failed = [a for a in answers if a != 200]
     assert len(answers) > 50 and not failed, (len(answers), failed[:20])
     after = {i["InstanceId"] for i in in_service(fleet)}
     assert len(after) == 3 and fleet_containers(fleet) - standby == after
+
+    # The replay's report: the table and the chart.
+    text = spike_replay.report([replayed], {"clock": "30x", "phases": phases}, tmp_path, 30, stem="spike")
+    row = next(line for line in text.splitlines() if line.startswith("| target tracking |"))
+    assert row.split("|")[2].strip() == f"{replayed['requests']:,}" and row.split("|")[7].strip() == "6", row
+    assert (tmp_path / "spike.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "spike.json").read_text())["results"][0]["peak_instances"] == 6
 
     # What CloudWatch recorded meanwhile, as GetMetricStatistics and GetMetricData answer it.
     # From the start of the minute the clock sped up in: CloudWatch's periods begin on the minute.
     window = {"StartTime": datetime.datetime.fromtimestamp(started // 60 * 60, datetime.UTC),
               "EndTime": datetime.datetime.fromtimestamp(ended, datetime.UTC), "Period": 60}
 
-    def points(namespace, name, dimensions, statistic):
+    def points_of(namespace, name, dimensions, statistic):
         found = cloudwatch.get_metric_statistics(Namespace=namespace, MetricName=name, Statistics=[statistic],
                                                  Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
                                                  **window)["Datapoints"]
@@ -621,12 +633,13 @@ def test_target_tracking_scales_out_on_cpu_and_back_in_with_the_alerts_notified(
     lb = {"LoadBalancer": edge(fleet)["alb_arn"].split(":loadbalancer/")[1]}
     tg = {**lb, "TargetGroup": autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])[
         "AutoScalingGroups"][0]["TargetGroupARNs"][0].rsplit(":", 1)[1]}
-    assert max(points("AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": GROUP}, "Average")) > 15
-    assert max(points("AWS/EC2", "CPUUtilization", {"InstanceId": burning[0]}, "Maximum")) > 60
-    assert sum(points("AWS/ApplicationELB", "RequestCount", lb, "Sum")) >= len(answers) - 5
-    assert sum(points("AWS/ApplicationELB", "HTTPCode_Target_2XX_Count", tg, "Sum")) > 0
-    assert max(points("AWS/ApplicationELB", "HealthyHostCount", tg, "Maximum")) == 6
-    assert max(points("AWS/AutoScaling", "GroupInServiceInstances", {"AutoScalingGroupName": GROUP}, "Maximum")) == 6
+    assert max(points_of("AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": GROUP}, "Average")) > 40
+    assert max(points_of("AWS/EC2", "CPUUtilization", {"InstanceId": serving[0]}, "Maximum")) > 60
+    # Every page request reached the ALB (the stylesheet comes from the bucket through the CDN).
+    assert sum(points_of("AWS/ApplicationELB", "RequestCount", lb, "Sum")) >= replayed["pages"] + len(answers) - 10
+    assert sum(points_of("AWS/ApplicationELB", "HTTPCode_Target_2XX_Count", tg, "Sum")) > 0
+    assert max(points_of("AWS/ApplicationELB", "HealthyHostCount", tg, "Maximum")) == 6
+    assert max(points_of("AWS/AutoScaling", "GroupInServiceInstances", {"AutoScalingGroupName": GROUP}, "Maximum")) == 6
     data = cloudwatch.get_metric_data(StartTime=window["StartTime"], EndTime=window["EndTime"], MetricDataQueries=[
         {"Id": "p95", "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
                                                 "Dimensions": [{"Name": "LoadBalancer", "Value": lb["LoadBalancer"]}]},
