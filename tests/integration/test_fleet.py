@@ -614,10 +614,14 @@ def test_a_promotion_spike_through_cloudfront_scales_the_group_out_and_back_in_w
 
     # The replay's report: the table and the chart.
     text = spike_replay.report([replayed], {"clock": "30x", "phases": phases}, tmp_path, 30, stem="spike")
+    # Billed instances: the six in service at the peak and the patch test's one in standby (running).
+    assert max(s["in_service"] for s in replayed["samples"]) == 6
+    assert replayed["peak_instances"] == 6 + len(standby)
     row = next(line for line in text.splitlines() if line.startswith("| target tracking |"))
-    assert row.split("|")[2].strip() == f"{replayed['requests']:,}" and row.split("|")[7].strip() == "6", row
+    assert row.split("|")[2].strip() == f"{replayed['requests']:,}", row
+    assert row.split("|")[7].strip() == str(replayed["peak_instances"]), row
     assert (tmp_path / "spike.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((tmp_path / "spike.json").read_text())["results"][0]["peak_instances"] == 6
+    assert json.loads((tmp_path / "spike.json").read_text())["results"][0]["peak_instances"] == replayed["peak_instances"]
 
     # What CloudWatch recorded meanwhile, as GetMetricStatistics and GetMetricData answer it.
     # From the start of the minute the clock sped up in: CloudWatch's periods begin on the minute.
