@@ -304,7 +304,9 @@ def run(shop: Shop, strategy: str, baseline: float, multiplier: float, floor: in
                                                              DesiredCapacity=MIN_SIZE)
     shop.wait_size(MIN_SIZE)
     if strategy == "tt+schedule":
-        begin = shop.emulator.clock()["epoch"] + 60 / rate  # the first point of the replay, about
+        # Locust's first shopper arrives within a second or so of now: 60 / rate emulated seconds
+        # later is where the profile's minute 0 is taken to begin.
+        begin = shop.emulator.clock()["epoch"] + 60 / rate
         spike_start = begin + PHASES["baseline"] * 60
         schedule(shop, spike_start, spike_start + (PHASES["ramp"] + PHASES["hold"]) * 60, floor)
     return replay(shop, profile(baseline, PHASES, multiplier, rate), work / strategy.replace("+", "-"), strategy)
