@@ -86,6 +86,16 @@ def cidr_invalid(cidrs):
     return bad
 
 
+# RFC 1918, section 3: the address blocks reserved for private internets.
+PRIVATE_BLOCKS = tuple(ipaddress.ip_network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def cidr_not_private(cidrs):
+    """Return the valid IPv4 CIDRs of a list that are not inside one of RFC 1918's private blocks."""
+    return [str(c) for c in cidrs if str(c) not in cidr_invalid([c])
+            and not any(_network(c).subnet_of(block) for block in PRIVATE_BLOCKS)]
+
+
 def explicit_subnet_plan(subnets, azs):
     """Shape explicit CIDRs {tier: [cidr per AZ]} like subnet_plan's answer."""
     azs = list(azs)
@@ -104,5 +114,6 @@ class FilterModule:
             "cidr_overlaps": cidr_overlaps,
             "cidr_outside": cidr_outside,
             "cidr_invalid": cidr_invalid,
+            "cidr_not_private": cidr_not_private,
             "explicit_subnet_plan": explicit_subnet_plan,
         }

@@ -1,62 +1,124 @@
-"""Bad input is refused before any AWS call, with a message naming the variable."""
+"""Bad input is refused before any AWS call, with the message of each broken rule, and only those."""
+
+import re
 
 import pytest
-from helpers import run_playbook
+import yaml
+from helpers import ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
 
+def refusal(output):
+    """The failed task's result, as the default callback prints it (YAML): {broken: [...], msg: ...}."""
+    match = re.search(r"FAILED! => \n(.*?)\n\n", output, re.S)
+    assert match, output[-3000:]
+    return yaml.safe_load(match.group(1))
+
+
+# (what a user got wrong, the settings, the refusal: each broken rule's message, and only those)
 CASES = [
-    ("invalid VPC CIDR", {"network_vpc_cidr": "10.0.0.0/33"}, "network_vpc_cidr"),
-    ("VPC CIDR with host bits", {"network_vpc_cidr": "10.0.0.1/16"}, "network_vpc_cidr"),
+    ("invalid VPC CIDR", {"network_vpc_cidr": "10.0.0.0/33"},
+     ["network_vpc_cidr must be an IPv4 network CIDR without host bits, like 10.20.0.0/16 (got '10.0.0.0/33')"]),
+    ("VPC CIDR with host bits", {"network_vpc_cidr": "10.0.0.1/16"},
+     ["network_vpc_cidr must be an IPv4 network CIDR without host bits, like 10.20.0.0/16 (got '10.0.0.1/16')"]),
+    ("public VPC range", {"network_vpc_cidr": "8.8.0.0/16"},
+     ["network_vpc_cidr must lie in a private range of RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) unless "
+      "network_allow_public_cidr is true: addresses of someone else's public range would be unreachable from the VPC "
+      "(got 8.8.0.0/16)"]),
+    ("VPC too small", {"network_vpc_cidr": "10.0.0.0/26"}, ["network_vpc_cidr must be a /16 to /24 network (got 10.0.0.0/26)"]),
     ("overlapping subnets", {"network_subnets": {"public": ["10.10.0.0/24", "10.10.1.0/24"],
                                                  "app": ["10.10.0.128/25", "10.10.2.0/24"],
-                                                 "db": ["10.10.3.0/24", "10.10.4.0/24"]}}, "network_subnets"),
+                                                 "db": ["10.10.3.0/24", "10.10.4.0/24"]}},
+     ["network_subnets must not overlap (10.10.0.0/24 overlaps 10.10.0.128/25)"]),
     ("subnet outside the VPC", {"network_subnets": {"public": ["10.10.0.0/24", "10.10.1.0/24"],
                                                     "app": ["10.99.0.0/24", "10.10.2.0/24"],
-                                                    "db": ["10.10.3.0/24", "10.10.4.0/24"]}}, "network_subnets"),
-    ("typo in an AZ", {"network_azs": ["us-east-1a", "us-east1b"]}, "network_azs"),
-    ("AZ of another region", {"network_azs": ["eu-west-1a", "eu-west-1b"]}, "network_azs"),
-    ("one AZ only", {"network_azs": ["us-east-1a"]}, "network_azs"),
-    ("unknown NAT mode", {"network_nat_mode": "cheap"}, "network_nat_mode"),
-    ("min above max", {"compute_min_size": 5, "compute_max_size": 3, "compute_desired_capacity": 4}, "compute_min_size"),
-    ("desired outside min..max", {"compute_desired_capacity": 9}, "compute_desired_capacity"),
-    ("RDS class as EC2 type", {"compute_instance_type": "db.t4g.micro"}, "compute_instance_type"),
-    ("backup retention out of range", {"database_backup_retention_days": 40}, "database_backup_retention_days"),
-    ("backups turned off", {"database_backup_retention_days": 0}, "database_backup_retention_days"),
-    ("non-db instance class", {"database_instance_class": "t4g.micro"}, "database_instance_class"),
-    ("backup window too short", {"database_backup_window": "02:00-02:10"}, "database_backup_window"),
-    ("reserved master user", {"database_master_username": "rdsadmin"}, "database_master_username"),
-    ("unknown log export", {"database_log_exports": ["error", "slow"]}, "database_log_exports"),
-    ("bad bucket name", {"cdn_bucket_name": "Shop_Static"}, "cdn_bucket_name"),
-    ("aliases without certificate", {"cdn_aliases": ["shop.example.com"]}, "cdn_aliases"),
+                                                    "db": ["10.10.3.0/24", "10.10.4.0/24"]}},
+     ["network_subnets must lie inside network_vpc_cidr 10.10.0.0/16 (outside it are ['10.99.0.0/24'])"]),
+    ("typo in an AZ", {"network_azs": ["us-east-1a", "us-east1b"]},
+     ["network_azs must be AZs of aws_region us-east-1, each 'us-east-1' plus one letter (not: ['us-east1b'])"]),
+    ("AZ of another region", {"network_azs": ["eu-west-1a", "eu-west-1b"]},
+     ["network_azs must be AZs of aws_region us-east-1, each 'us-east-1' plus one letter (not: ['eu-west-1a', 'eu-west-1b'])"]),
+    ("one AZ only", {"network_azs": ["us-east-1a"]}, ["network_azs must list 2 or 3 AZs (got ['us-east-1a'])"]),
+    ("unknown NAT mode", {"network_nat_mode": "cheap"}, "value of network_nat_mode must be one of: per_az, single, got: cheap"),
+    ("min above max", {"compute_min_size": 5, "compute_max_size": 3, "compute_desired_capacity": 4},
+     ["compute_min_size must not be above compute_max_size 3 (got 5)"]),
+    ("desired outside min..max", {"compute_desired_capacity": 9},
+     ["compute_desired_capacity must lie between compute_min_size 1 and compute_max_size 3 (got 9)"]),
+    ("RDS class as EC2 type", {"compute_instance_type": "db.t4g.micro"},
+     ["compute_instance_type must be an EC2 type like t3.small, not an RDS or ElastiCache class (got 'db.t4g.micro')"]),
+    ("CPU target of 150", {"compute_target_cpu": 150}, ["compute_target_cpu must be 10-90 percent or null (got 150)"]),
+    ("two settings wrong", {"compute_target_cpu": 150, "compute_instance_warmup": 5000},
+     ["compute_target_cpu must be 10-90 percent or null (got 150)", "compute_instance_warmup must be 0-3600 s (got 5000)"]),
+    ("both scaling targets off", {"compute_target_cpu": None, "compute_target_requests_per_target": None},
+     ["compute_target_cpu and compute_target_requests_per_target must not both be null (no policy would scale the group)"]),
+    ("target port beyond 65535", {"loadbalancer_web_port": 70000},
+     ["loadbalancer_web_port must be a TCP port, 1-65535 (got 70000)"]),
+    ("web port beyond 65535", {"security_web_port": 70000}, ["security_web_port must be a TCP port, 1-65535 (got 70000)"]),
+    ("backup retention out of range", {"database_backup_retention_days": 40},
+     ["database_backup_retention_days must be 1-35 days, automated backups stay on (got 40)"]),
+    ("backups turned off", {"database_backup_retention_days": 0},
+     ["database_backup_retention_days must be 1-35 days, automated backups stay on (got 0)"]),
+    ("non-db instance class", {"database_instance_class": "t4g.micro"},
+     ["database_instance_class must be an RDS class like db.t4g.micro (got 't4g.micro')"]),
+    ("backup window too short", {"database_backup_window": "02:00-02:10"},
+     ["database_backup_window must be at least 30 minutes long (got '02:00-02:10', 10 minutes)"]),
+    ("reserved master user", {"database_master_username": "rdsadmin"},
+     ["database_master_username must not be rdsadmin, a name RDS reserves (got 'rdsadmin')"]),
+    ("unknown log export", {"database_log_exports": ["error", "slow"]},
+     "value of database_log_exports must be one or more of: audit, error, general, slowquery"),
+    ("bad bucket name", {"cdn_bucket_name": "Shop_Static"},
+     ["cdn_bucket_name must be a valid S3 bucket name, 3-63 lower-case letters, digits, dots or dashes, starting and "
+      "ending with a letter or digit, no '..', not an IP address (got 'Shop_Static')"]),
+    ("aliases without certificate", {"cdn_aliases": ["shop.example.com"]},
+     ["cdn_aliases ['shop.example.com'] need cdn_certificate_arn, an ACM certificate for them (it is empty)"]),
     ("certificate outside us-east-1", {"cdn_aliases": ["shop.example.com"],
                                        "cdn_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"},
-     "cdn_certificate_arn"),
-    ("bad ALB certificate", {"loadbalancer_certificate_arn": "my-cert"}, "loadbalancer_certificate_arn"),
-    ("bad alert address", {"monitoring_alert_emails": ["ops-at-example.com"]}, "monitoring_alert_emails"),
-    ("log retention CloudWatch refuses", {"monitoring_log_retention_days": 10}, "monitoring_log_retention_days"),
-    ("cache class as node type", {"cache_node_type": "t4g.micro"}, "cache_node_type"),
-    ("queue retention out of range", {"messaging_retention_seconds": 30}, "messaging_retention_seconds"),
-    ("bad environment name", {"stack_environment": "Prod!"}, "stack_environment"),
+     ["cdn_certificate_arn must be the ARN of an ACM certificate in us-east-1, as CloudFront requires "
+      "(got 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123')"]),
+    ("bad ALB certificate", {"loadbalancer_certificate_arn": "my-cert"},
+     ["loadbalancer_certificate_arn must be empty or an ACM certificate ARN (got 'my-cert')"]),
+    ("bad alert address", {"monitoring_alert_emails": ["ops-at-example.com"]},
+     ["monitoring_alert_emails must be email addresses (not ['ops-at-example.com'])"]),
+    ("log retention CloudWatch refuses", {"monitoring_log_retention_days": 10},
+     ["monitoring_log_retention_days must be one of [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
+      "1827, 2192, 2557, 2922, 3288, 3653] (got 10)"]),
+    ("cache class as node type", {"cache_node_type": "t4g.micro"},
+     ["cache_node_type must be an ElastiCache node type like cache.t4g.micro (got 't4g.micro')"]),
+    ("queue retention out of range", {"messaging_retention_seconds": 30},
+     ["messaging_retention_seconds must be 60-1209600 s (got 30)"]),
+    ("bad environment name", {"stack_environment": "Prod!"},
+     ["stack_environment must be 2-16 lower-case letters, digits or dashes, starting with a letter (got 'Prod!')"]),
     ("overlapping promotions", {"compute_promotions": [
         {"name": "a", "start": "2099-11-26T00:00:00Z", "end": "2099-11-28T00:00:00Z", "min_size": 4, "max_size": 8},
         {"name": "b", "start": "2099-11-27T00:00:00Z", "end": "2099-11-29T00:00:00Z", "min_size": 4, "max_size": 8}]},
-     "compute_promotions"),
+     "compute_promotions: promotions a (to 2099-11-28T00:00Z) and b (scale-out at 2099-11-26T23:30Z) overlap"),
     ("promotion in the past", {"compute_promotions": [
         {"name": "old", "start": "2020-11-26T00:00:00Z", "end": "2020-11-28T00:00:00Z", "min_size": 4, "max_size": 8}]},
      "compute_promotions[0] (old) ended"),
-    ("both scaling targets off", {"compute_target_cpu": None, "compute_target_requests_per_target": None},
-     "compute_target_requests_per_target"),
 ]
 
 
-@pytest.mark.parametrize("extra, variable", [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
-def test_refused_before_any_aws_call(emulator, extra, variable):
+@pytest.mark.parametrize("extra, expected", [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_refused_before_any_aws_call_naming_only_the_broken_rules(emulator, extra, expected):
     emulator.reset()
     run = run_playbook(emulator, "site.yml", extra=extra, timeout=300)
     assert run.rc != 0, run.output[-3000:]
-    assert variable in run.output, run.output[-3000:]
+    if isinstance(expected, list):
+        assert refusal(run.output)["broken"] == expected
+    else:
+        assert expected in " ".join(run.output.split()), run.output[-3000:]
     assert emulator.calls_but_inventory() == {}
+
+
+def test_a_build_without_a_baked_image_stops_before_any_change_and_says_what_to_run(emulator):
+    emulator.reset()
+    run = run_playbook(emulator, "site.yml", inventory="production", timeout=300)
+    assert run.rc != 0, run.output[-3000:]
+    assert refusal(run.output)["broken"] == [
+        "compute_ami_ssm_parameter /shop-production/web/ami-id does not exist yet: the stack has no web image to boot. "
+        f"Bake one first (ansible-playbook playbooks/bake_ami.yml -i {ROOT}/inventories/production), or set compute_ami_id "
+        "to an existing AMI. Nothing was changed"]
+    assert [call for call in emulator.calls_but_inventory() if not call.split(":")[1].startswith(("Get", "Describe"))] == []
 
 
 def test_protected_environment_is_not_destroyed_without_confirmation(emulator):
