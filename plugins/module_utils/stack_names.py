@@ -28,6 +28,8 @@ def stack_names(stack):
         "db_subnet_group": f"{stack}-db",
         "db_parameter_group": f"{stack}-mysql",
         "db_secret": f"{stack}/db",
+        # The value CloudFront adds to every request to the ALB, which refuses requests without it.
+        "origin_secret": f"{stack}/origin-verify",
         "cache_cluster": f"{stack}-redis",
         "order_queue": f"{stack}-orders",
         "order_dlq": f"{stack}-orders-dlq",

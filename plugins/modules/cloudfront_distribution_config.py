@@ -27,6 +27,14 @@ options:
       - With I(state=absent) only C(CallerReference) is used.
     type: dict
     required: true
+  secret_values:
+    description:
+      - Values in O(config) that must never be printed (an origin custom header's secret value).
+        They are compared as given, and replaced with C(********) in everything the module returns
+        (its diff, the changed paths, its invocation).
+    type: list
+    elements: str
+    default: []
   wait:
     description: Wait until the distribution is C(Deployed).
     type: bool
@@ -296,6 +304,8 @@ def summary(distribution, tags):
 def main():
     argument_spec = dict(
         config=dict(type="dict", required=True),
+        # Ansible masks every value of a no_log option wherever it appears in the result.
+        secret_values=dict(type="list", elements="str", default=[], no_log=True),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),

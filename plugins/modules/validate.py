@@ -27,13 +27,6 @@ options:
   what:
     description: A prefix for the refusal (the role or playbook whose settings these are).
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,11 @@ from helpers import (
     derive_image,
     free_port,
     free_port_range,
-    http_request,
     podman,
     register_container_ami,
     run_playbook,
 )
+from helpers import http_request as plain_request
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +54,20 @@ EXTRA = {"stack_project": PROJECT, "compute_min_size": 3, "compute_desired_capac
          "web_image_container_repository": REPOSITORY,
          "compute_app_settings": {"static-base-url": "/static", "page-cpu-ms": "8"}}
 ENV = {"SHOP_STACK": STACK}
+# The origin lock: the ALB forwards only requests with the secret CloudFront adds. The tests that
+# call the ALB directly send it too (its listener ports and the header, set once the stack is built).
+ORIGIN: dict = {}
+
+
+def http_request(url: str, method: str = "GET", headers: dict | None = None, **kwargs):
+    """helpers.http_request; to the ALB's listeners with the origin secret, as CloudFront sends it."""
+    if ORIGIN and urllib.parse.urlsplit(url).port in ORIGIN["ports"]:
+        headers = {ORIGIN["name"]: ORIGIN["value"], **(headers or {})}
+    return plain_request(url, method, headers, **kwargs)
+
+
+def origin_secret(emulator) -> dict:
+    return json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/origin-verify")["SecretString"])
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +90,9 @@ def fleet(tmp_path_factory):
         # The release step of a deploy: the shop's static files into the bucket.
         run = run_playbook(emulator, "playbooks/release_static.yml", extra=EXTRA, env=ENV)
         assert run.rc == 0 and "static/shop.css" in run.output, run.output[-3000:]
+        listeners = edge(emulator)["alb"]
+        ORIGIN.update(name="X-Origin-Verify", value=origin_secret(emulator)["current"],
+                      ports={int(urllib.parse.urlsplit(url).port) for url in listeners.values()})
         yield emulator
     finally:
         emulator.stop()
@@ -263,6 +281,47 @@ def test_the_alb_forwards_to_every_healthy_target_with_its_headers(fleet):
     assert through.status == 200 and through.headers["x-cache"] == "Miss from cloudfront"
     (line,) = [line for i in ids for line in access_log(i) if "probe=cdn" in line["uri"]]
     assert line["host"] == urls["alb_dns"] and line["forwarded_for"] == "127.0.0.1, 127.0.0.1"  # viewer, stand-in
+
+
+def test_the_alb_refuses_what_cloudfront_did_not_send_and_the_origin_secret_rotates_without_a_refused_request(fleet):
+    urls = edge(fleet)
+    before = origin_secret(fleet)["current"]
+    # Straight to the ALB: without the header, or with a wrong value, 403 from the ALB itself.
+    for headers in ({}, {"X-Origin-Verify": "guessed"}):
+        refused = plain_request(f"{urls['alb']['80']}/", headers=headers)
+        assert refused.status == 403 and refused.body == b"Forbidden" and refused.headers["server"] == "awselb/2.0"
+    assert plain_request(f"{urls['alb']['80']}/", headers={"X-Origin-Verify": before}).status == 200
+    # A viewer cannot pass CloudFront a value of its own: CloudFront's replaces it.
+    assert plain_request(f"{urls['cdn']['https']}/", headers={"X-Origin-Verify": "guessed"}).status == 200
+    # The rotation, with shoppers through CloudFront all along.
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def shop():
+        while not stop.is_set():
+            try:
+                statuses.append(plain_request(f"{urls['cdn']['https']}/?probe=rotation", timeout=10).status)
+            except OSError as error:
+                statuses.append(repr(error))
+            time.sleep(0.05)
+
+    visitor = threading.Thread(target=shop)
+    visitor.start()
+    try:
+        run = run_playbook(fleet, "playbooks/rotate_origin_secret.yml", extra=EXTRA, env=ENV)
+    finally:
+        stop.set()
+        visitor.join()
+    assert run.rc == 0, run.output[-4000:]
+    after = origin_secret(fleet)
+    assert set(after) == {"current"} and after["current"] != before and len(after["current"]) == 40
+    assert before not in run.output and after["current"] not in run.output
+    assert len(statuses) > 50 and set(statuses) == {200}, [s for s in statuses if s != 200][:5]
+    # The old value is refused now, the new one forwarded, and CloudFront sends the new one.
+    assert plain_request(f"{urls['alb']['80']}/", headers={"X-Origin-Verify": before}).status == 403
+    assert plain_request(f"{urls['alb']['80']}/", headers={"X-Origin-Verify": after["current"]}).status == 200
+    assert plain_request(f"{urls['cdn']['https']}/").status == 200
+    ORIGIN["value"] = after["current"]
 
 
 def test_the_alb_answers_502_503_504_and_redirects_as_aws_does(fleet):

@@ -91,8 +91,12 @@ def test_security_groups_are_chained_by_reference(ec2, vpc):
     groups = {g["GroupName"]: g for g in ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "tag:Stack", "Values": [STACK]}])["SecurityGroups"]}
     alb, web, db, cache = (groups[f"{STACK}-{n}"] for n in ("alb", "web", "db", "cache"))
-    assert sorted((p["FromPort"], r["CidrIp"]) for p in alb["IpPermissions"] for r in p["IpRanges"]) == [
-        (80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
+    # CloudFront only: its origin-facing prefix list, on 80 and 443, and no address range.
+    cloudfront = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}])["PrefixLists"][0]
+    assert sorted((p["FromPort"], p["ToPort"], [pl["PrefixListId"] for pl in p["PrefixListIds"]], p["IpRanges"])
+                  for p in alb["IpPermissions"]) == [
+        (80, 80, [cloudfront["PrefixListId"]], []), (443, 443, [cloudfront["PrefixListId"]], [])]
 
     def sources(group):
         return [(p["FromPort"], p["ToPort"], [u["GroupId"] for u in p["UserIdGroupPairs"]], p["IpRanges"])
@@ -229,7 +233,21 @@ def test_load_balancer_and_target_group(emulator, ec2, vpc, built):
     assert [(lst["Port"], lst["Protocol"]) for lst in listeners] == [(80, "HTTP")]  # no certificate locally
     tg = elb.describe_target_groups(Names=[f"{STACK}-web"])["TargetGroups"][0]
     assert tg["HealthCheckPath"] == "/health" and tg["Matcher"]["HttpCode"] == "200"
-    assert listeners[0]["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+    # The origin lock: 403 by default, forwarded only with the secret CloudFront sends.
+    assert listeners[0]["DefaultActions"][0]["Type"] == "fixed-response"
+    assert listeners[0]["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    rules = [r for r in elb.describe_rules(ListenerArn=listeners[0]["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    secret = json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/origin-verify")["SecretString"])
+    assert len(secret["current"]) == 40 and set(secret) == {"current"}
+    assert [(r["Priority"], r["Conditions"][0]["HttpHeaderConfig"], r["Actions"][0]["TargetGroupArn"]) for r in rules] == [
+        ("1", {"HttpHeaderName": "X-Origin-Verify", "Values": [secret["current"]]}, tg["TargetGroupArn"])]
+    cloudfront = emulator.client("cloudfront")
+    distribution = cloudfront.list_distributions()["DistributionList"]["Items"][0]
+    origin = next(o for o in cloudfront.get_distribution_config(Id=distribution["Id"])["DistributionConfig"]["Origins"]["Items"]
+                  if o["Id"] == "alb-dynamic")
+    assert origin["CustomHeaders"] == {"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Verify", "HeaderValue": secret["current"]}]}
+    # The secret is in no log: not in the run's output.
+    assert secret["current"] not in built.output
 
 
 def test_launch_template_and_auto_scaling_group(emulator, ec2, vpc, built):

@@ -531,8 +531,19 @@ class DataPlane:
         for scheme, port in (("http", int(custom.http_port or 80)), ("https", int(custom.https_port or 443))):
             if port in ports and ports[port]["scheme"] == scheme:
                 targets[scheme] = f"{scheme}://127.0.0.1:{ports[port]['local_port']}"
+        # Origin custom headers: CloudFront adds each of them to every request it sends to the
+        # origin, in place of a viewer's header of the same name (CloudFront Developer Guide,
+        # "Add custom headers to origin requests").
+        # Values nginx cannot quote ($, ", \\, ;, braces) are left out, and said so.
+        headers = []
+        for header in (getattr(origin, "custom_headers", {}) or {}).get("Items") or []:
+            name, value = header.get("HeaderName", ""), header.get("HeaderValue", "")
+            if re.fullmatch(r"[A-Za-z0-9-]+", name) and re.fullmatch(r"[A-Za-z0-9 !#%&'()*+,./:<=>?@\[\]^_`|~-]*", value):
+                headers.append((name, value))
+            else:
+                log.warning("origin %s: custom header %r not modelled by the data plane (characters nginx cannot quote)", domain, name)
         return {"kind": "alb", "domain": domain, "path": origin.origin_path or "", "policy": chosen, "targets": targets,
-                "read_timeout": int(custom.origin_read_timeout or 30)}
+                "read_timeout": int(custom.origin_read_timeout or 30), "headers": headers}
 
     @staticmethod
     def _behaviour(behaviour, origins: dict) -> dict:
@@ -683,6 +694,7 @@ class DataPlane:
         lines += ["proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
                   f"proxy_read_timeout {origin['read_timeout']}s;", "proxy_connect_timeout 10s;",
                   "proxy_set_header Connection \"\";"]
+        lines += [f'proxy_set_header {name} "{value}";' for name, value in origin.get("headers", [])]
         if policy == ALL_VIEWER:
             lines.append("proxy_set_header Host $http_host;")
         else:
