@@ -37,6 +37,8 @@ def stack_names(stack):
         "alert_topic": f"{stack}-alerts",
         "dashboard": stack,
         "static_bucket": f"{stack}-static",
+        # ALB access logs and CloudFront standard logs.
+        "log_bucket": f"{stack}-logs",
         # CloudFront has no names: the distribution is created with this caller reference and
         # found (ListDistributions returns no caller reference) by this comment.
         "distribution_reference": stack,

@@ -279,6 +279,11 @@ def test_the_alb_forwards_to_every_healthy_target_with_its_headers(fleet):
     # name as Host (AllViewerExceptHostHeader), CloudFront's Via towards the origin.
     through = http_request(f"{urls['cdn']['https']}/?probe=cdn")
     assert through.status == 200 and through.headers["x-cache"] == "Miss from cloudfront"
+    # The managed SecurityHeadersPolicy's headers on what CloudFront answers, not on the ALB's.
+    assert (through.headers["strict-transport-security"], through.headers["x-content-type-options"],
+            through.headers["x-frame-options"], through.headers["referrer-policy"]) == (
+        "max-age=31536000", "nosniff", "SAMEORIGIN", "strict-origin-when-cross-origin")
+    assert "strict-transport-security" not in http_request(f"{urls['alb']['80']}/").headers
     (line,) = [line for i in ids for line in access_log(i) if "probe=cdn" in line["uri"]]
     assert line["host"] == urls["alb_dns"] and line["forwarded_for"] == "127.0.0.1, 127.0.0.1"  # viewer, stand-in
 

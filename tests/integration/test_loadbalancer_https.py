@@ -38,5 +38,10 @@ def test_https_listener_with_a_certificate(emulator):
     assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
     assert listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[443]["Certificates"][0]["CertificateArn"] == arn
+    # The origin lock on the HTTPS listener: 403 by default, forwarded with CloudFront's header.
+    assert listeners[443]["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    (rule,) = [r for r in elb.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert rule["Conditions"][0]["HttpHeaderConfig"]["HttpHeaderName"] == "X-Origin-Verify"
+    assert [r for r in elb.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"] if not r["IsDefault"]] == []
     again = run_playbook(emulator, "site.yml", "--tags", "role::loadbalancer", extra={"loadbalancer_certificate_arn": arn})
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-4000:]

@@ -218,6 +218,10 @@ def test_cloudfront_serves_static_from_s3_through_oac(emulator, built):
     static = config["CacheBehaviors"]["Items"][0]
     assert static["PathPattern"] == "/static/*" and static["TargetOriginId"] == "s3-static"
     assert static["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CachingOptimized
+    # Security headers on every behaviour (the managed SecurityHeadersPolicy); standard logs.
+    assert {b["ResponseHeadersPolicyId"] for b in (default, static)} == {"67f7725c-6f97-4210-82d7-5512b31e9d03"}
+    assert config["Logging"] == {"Enabled": True, "IncludeCookies": False, "Bucket": f"{STACK}-logs.s3.amazonaws.com",
+                                 "Prefix": "cloudfront/"}
     assert static["ViewerProtocolPolicy"] == "redirect-to-https" and static["Compress"] is True
 
 
@@ -248,6 +252,26 @@ def test_load_balancer_and_target_group(emulator, ec2, vpc, built):
     assert origin["CustomHeaders"] == {"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Verify", "HeaderValue": secret["current"]}]}
     # The secret is in no log: not in the run's output.
     assert secret["current"] not in built.output
+    # Access logs to the stack's log bucket, under alb/.
+    assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"], attributes["access_logs.s3.prefix"]) == (
+        "true", f"{STACK}-logs", "alb")
+
+
+def test_the_log_bucket_admits_elb_log_delivery_over_tls_only_and_expires_the_logs(emulator, built):
+    s3 = emulator.client("s3")
+    bucket = f"{STACK}-logs"
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # what ALB access logs need
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    # ACLs enabled: CloudFront's standard logs are delivered through them.
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerPreferred"
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert lifecycle["Expiration"]["Days"] == 90 and lifecycle["Status"] == "Enabled"
+    statements = {st["Sid"]: st for st in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    assert statements["ElbAccessLogs"]["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}  # us-east-1's ELB
+    assert statements["ElbAccessLogs"]["Resource"] == f"arn:aws:s3:::{bucket}/alb/AWSLogs/{account}/*"
+    assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_launch_template_and_auto_scaling_group(emulator, ec2, vpc, built):

@@ -64,6 +64,16 @@ CACHE_POLICIES = {CACHING_OPTIMIZED: {"default_ttl": 86400, "compress": True},
 # AllViewerExceptHostHeader forwards them all but Host, which becomes the origin's domain name.
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+# The managed response headers policy SecurityHeadersPolicy (CloudFront Developer Guide, "Use
+# managed response headers policies"): each header, its value, and whether it replaces the
+# origin's (override) or is added only when the origin sent none.
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+RESPONSE_HEADERS_POLICIES = {SECURITY_HEADERS: [
+    ("Referrer-Policy", "strict-origin-when-cross-origin", False),
+    ("Strict-Transport-Security", "max-age=31536000", False),
+    ("X-Content-Type-Options", "nosniff", True),
+    ("X-Frame-Options", "SAMEORIGIN", False),
+    ("X-XSS-Protection", "1; mode=block", False)]}
 # The body an Application Load Balancer sends with an error it generates (ELB UG, "HTTP error
 # codes" troubleshooting; its Server header is awselb/2.0).
 ALB_ERROR = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
@@ -423,8 +433,9 @@ class DataPlane:
             else:
                 code = int(action.get("StatusCode", 503))
                 body = (action.get("MessageBody") or "").replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+                # A fixed response is the load balancer's own answer: Server awselb/2.0, as its errors.
                 lines.append(f"    http-request return status {code} content-type \"{action.get('ContentType', 'text/plain')}\""
-                             f" string \"{body}\" if {chosen}")
+                             f" hdr Server awselb/2.0 string \"{body}\" if {chosen}")
         return lines
 
     @staticmethod
@@ -553,7 +564,8 @@ class DataPlane:
         return {"pattern": getattr(behaviour, "path_pattern", "") or "", "origin": origins.get(behaviour.target_origin_id),
                 "viewer": behaviour.viewer_protocol_policy, "methods": list(behaviour.allowed_methods.items),
                 "ttl": policy["default_ttl"], "compress": policy["compress"] and bool(behaviour.compress),
-                "request_policy": behaviour.origin_request_policy_id or ""}
+                "request_policy": behaviour.origin_request_policy_id or "",
+                "response_headers": RESPONSE_HEADERS_POLICIES.get(getattr(behaviour, "response_headers_policy_id", "") or "", [])}
 
     def _viewer_certificate(self, distribution) -> tuple[str, str]:
         """The viewer side's certificate: a self-signed one for the distribution's *.cloudfront.net
@@ -612,6 +624,13 @@ class DataPlane:
             "    proxy_http_version 1.1;",
             "    proxy_buffering on;",
         ]
+        # A response headers policy's header without override: the origin's value when it sent
+        # one, else the policy's.
+        for name, value, override in sorted({h for d in distributions for b in d["behaviours"] for h in b["response_headers"]}):
+            if not override:
+                variable = name.lower().replace("-", "_")
+                lines += [f"    map $upstream_http_{variable} $cloudfront_{variable} {{", f'        "" "{value}";',
+                          f"        default $upstream_http_{variable};", "    }"]
         for distribution in distributions:
             lines += self._nginx_servers(distribution)
         lines.append("}")
@@ -642,6 +661,9 @@ class DataPlane:
                 where = f"location ~ {_wildcard(pattern, leading_slash=True)}" if pattern else "location /"
                 lines.append(f"        {where} {{")
                 lines += ["            " + h for h in headers]
+                for name, value, override in behaviour["response_headers"]:
+                    chosen = f'"{value}"' if override else f"$cloudfront_{name.lower().replace('-', '_')}"
+                    lines += [f"            proxy_hide_header {name};", f"            add_header {name} {chosen} always;"]
                 lines += ["            " + line for line in self._behaviour_block(distribution, behaviour, scheme)]
                 lines.append("        }")
             lines.append("    }")

@@ -189,12 +189,13 @@ def test_nginx_accepts_the_configuration_of_a_distribution(tmp_path):
     (tmp_path / "cert.pem").write_text("unused by nginx -t's syntax pass")
     s3 = {"kind": "s3", "domain": "shop-static.s3.us-east-1.amazonaws.com", "path": "", "oac": True}
     alb = {"kind": "alb", "domain": "shop-1.us-east-1.elb.amazonaws.com", "path": "", "policy": "http",
-           "targets": {"http": "http://127.0.0.1:8100"}, "read_timeout": 30}
+           "targets": {"http": "http://127.0.0.1:8100"}, "read_timeout": 30, "headers": [("X-Origin-Verify", "s3cret")]}
+    security = dataplane.RESPONSE_HEADERS_POLICIES[dataplane.SECURITY_HEADERS]
     behaviours = [
         {"pattern": "/static/*", "origin": s3, "viewer": "redirect-to-https", "methods": ["GET", "HEAD"], "ttl": 86400,
-         "compress": True, "request_policy": ""},
+         "compress": True, "request_policy": "", "response_headers": security},
         {"pattern": "", "origin": alb, "viewer": "redirect-to-https", "methods": ["GET", "HEAD", "POST"], "ttl": 0,
-         "compress": False, "request_policy": dataplane.ALL_VIEWER_EXCEPT_HOST}]
+         "compress": False, "request_policy": dataplane.ALL_VIEWER_EXCEPT_HOST, "response_headers": []}]
     distribution = {"id": "E1", "arn": "arn:aws:cloudfront::123456789012:distribution/E1", "domain": "d1.cloudfront.net",
                     "enabled": True, "http_port": 18080, "https_port": 18081, "behaviours": behaviours,
                     "certificate": (str(tmp_path / "cert.pem"), str(tmp_path / "cert.pem"))}
@@ -205,6 +206,12 @@ def test_nginx_accepts_the_configuration_of_a_distribution(tmp_path):
     assert "proxy_set_header X-Emulator-Cloudfront-Source-Arn arn:aws:cloudfront::123456789012:distribution/E1;" in text
     assert "return 301 https://$host:18081$request_uri;" in text
     assert "proxy_set_header Host shop-1.us-east-1.elb.amazonaws.com;" in text
+    # The origin's custom header towards the ALB; the security headers on the static behaviour
+    # only, nosniff replacing the origin's, the others kept when the origin sent them.
+    assert 'proxy_set_header X-Origin-Verify "s3cret";' in text
+    assert text.count('add_header X-Content-Type-Options "nosniff" always;') == 2  # viewer http and https
+    assert "add_header Strict-Transport-Security $cloudfront_strict_transport_security always;" in text
+    assert 'map $upstream_http_x_frame_options $cloudfront_x_frame_options {\n        "" "SAMEORIGIN";' in text
     # The syntax without the certificates (nginx -t would load them): ssl lines left out.
     config = tmp_path / "nginx.conf"
     config.write_text("\n".join(line for line in text.splitlines() if "ssl_certificate" not in line).replace(" ssl;", ";"))
