@@ -22,6 +22,8 @@ def billable_resources(emulator, region):
         "alarms": [a["AlarmName"] for a in emulator.client("cloudwatch", region).describe_alarms()["MetricAlarms"]],
         "dashboards": [d["DashboardName"] for d in emulator.client("cloudwatch", region).list_dashboards()["DashboardEntries"]],
         "queues": emulator.client("sqs", region).list_queues().get("QueueUrls", []),
+        # A CloudFront web ACL lives in us-east-1 whatever the stack's region.
+        "web_acls": [a["Name"] for a in emulator.client("wafv2", "us-east-1").list_web_acls(Scope="CLOUDFRONT")["WebACLs"]],
     }
     return {kind: ids for kind, ids in found.items() if ids}
 

@@ -77,6 +77,16 @@ CASES = [
       "(got 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123')"]),
     ("bad ALB certificate", {"loadbalancer_certificate_arn": "my-cert"},
      ["loadbalancer_certificate_arn must be empty or an ACM certificate ARN (got 'my-cert')"]),
+    ("WAF rule neither block nor count", {"cdn_waf_actions": {"ip-reputation": "block", "common": "block", "known-bad-inputs": "block",
+                                                              "sql-injection": "deny", "rate-limit": "block"}},
+     ["cdn_waf_actions must say block or count for each rule (got {'ip-reputation': 'block', 'common': 'block', "
+      "'known-bad-inputs': 'block', 'sql-injection': 'deny', 'rate-limit': 'block'})"]),
+    ("WAF rate limit below what AWS takes", {"cdn_waf_rate_limit": 5},
+     ["cdn_waf_rate_limit must be 10-2000000000 requests per 5 minutes (got 5)"]),
+    ("HTTPS to the ALB without a name on its certificate", {"cdn_alb_origin_protocol": "https-only"},
+     ["cdn_alb_origin_domain must name the ALB as its certificate does (e.g. origin.shop.example.com, a DNS record pointing "
+      "at the ALB) when cdn_alb_origin_protocol is https-only: CloudFront refuses a certificate that does not match the "
+      "origin's name, and the ALB's own DNS name is on none (it is empty)"]),
     ("bad alert address", {"monitoring_alert_emails": ["ops-at-example.com"]},
      ["monitoring_alert_emails must be email addresses (not ['ops-at-example.com'])"]),
     ("log retention CloudWatch refuses", {"monitoring_log_retention_days": 10},

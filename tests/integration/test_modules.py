@@ -235,3 +235,37 @@ def test_group_settings_module_sets_the_default_instance_warmup(emulator):
     assert missing.get("failed") and missing["msg"] == "the Auto Scaling group shop-test-api does not exist: create it first"
     refused = module(emulator, "autoscaling_group_settings", {"name": "shop-test-web", "default_instance_warmup": -5})
     assert refused.get("failed") and refused["msg"] == "default_instance_warmup must be 0 seconds or more (got -5)"
+
+
+def test_web_acl_module_converges_rules_and_logging(emulator):
+    emulator.reset()
+    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "rate"}
+
+    def rules(action):
+        return [{"Name": "common", "Priority": 1, "OverrideAction": {"None": {}}, "VisibilityConfig": dict(visibility, MetricName="common"),
+                 "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}},
+                {"Name": "rate", "Priority": 2, "Action": {action: {}}, "VisibilityConfig": visibility,
+                 "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}}}]
+
+    logs = "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-shop-test"
+    args = {"name": "shop-test", "rules": rules("Count"), "log_destination": logs, "tags": {"Stack": "shop-test"}}
+    applied = ladder(emulator, "wafv2_web_acl", args)
+    assert applied["changes"] == ["created"] and applied["web_acl"]["rules"] == ["common", "rate"]
+    waf = emulator.client("wafv2")
+    (summary,) = waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+    acl = waf.get_web_acl(Name="shop-test", Scope="CLOUDFRONT", Id=summary["Id"])["WebACL"]
+    assert acl["Rules"][1]["Action"] == {"Count": {}} and acl["DefaultAction"] == {"Allow": {}}
+    assert waf.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]["LogDestinationConfigs"] == [logs]
+    # Count -> block on one rule: predicted in check mode with its diff, then applied.
+    blocking = dict(args, rules=rules("Block"))
+    predicted = module(emulator, "wafv2_web_acl", blocking, "--check", "--diff")
+    assert predicted["changed"] is True and predicted["changes"] == ["rules"]
+    assert predicted["diff"]["before"]["Rules"][1]["Action"] == {"Count": {}}
+    assert predicted["diff"]["after"]["Rules"][1]["Action"] == {"Block": {}}
+    assert module(emulator, "wafv2_web_acl", blocking)["changed"] is True
+    assert module(emulator, "wafv2_web_acl", blocking)["changed"] is False
+    assert waf.get_web_acl(Name="shop-test", Scope="CLOUDFRONT", Id=summary["Id"])["WebACL"]["Rules"][1]["Action"] == {"Block": {}}
+    refused = module(emulator, "wafv2_web_acl", dict(args, rules=[rules("Block")[1], rules("Block")[1]]))
+    assert refused.get("failed") and refused["msg"] == "rules: every rule needs a Name of its own (got ['rate', 'rate'])"
+    assert module(emulator, "wafv2_web_acl", {"name": "shop-test", "state": "absent"})["changed"] is True
+    assert waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] == []

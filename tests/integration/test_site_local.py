@@ -222,6 +222,17 @@ def test_cloudfront_serves_static_from_s3_through_oac(emulator, built):
     assert {b["ResponseHeadersPolicyId"] for b in (default, static)} == {"67f7725c-6f97-4210-82d7-5512b31e9d03"}
     assert config["Logging"] == {"Enabled": True, "IncludeCookies": False, "Bucket": f"{STACK}-logs.s3.amazonaws.com",
                                  "Prefix": "cloudfront/"}
+    # The web ACL: managed rule groups and the rate limit, every one blocking; its logs to CloudWatch Logs.
+    waf = emulator.client("wafv2")
+    (acl,) = [a for a in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] if a["Name"] == STACK]
+    assert config["WebACLId"] == acl["ARN"]
+    rules = waf.get_web_acl(Name=STACK, Scope="CLOUDFRONT", Id=acl["Id"])["WebACL"]["Rules"]
+    assert [(r["Name"], r.get("OverrideAction") or r.get("Action")) for r in rules] == [
+        ("ip-reputation", {"None": {}}), ("common", {"None": {}}), ("known-bad-inputs", {"None": {}}),
+        ("sql-injection", {"None": {}}), ("rate-limit", {"Block": {}})]
+    assert rules[4]["Statement"]["RateBasedStatement"] == {"Limit": 2000, "AggregateKeyType": "IP"}
+    assert waf.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]["LogDestinationConfigs"] == [
+        f"arn:aws:logs:us-east-1:{emulator.client('sts').get_caller_identity()['Account']}:log-group:aws-waf-logs-{STACK}"]
     assert static["ViewerProtocolPolicy"] == "redirect-to-https" and static["Compress"] is True
 
 
@@ -376,7 +387,7 @@ def test_the_origin_lock_turned_on_for_a_live_alb_refuses_only_once_cloudfront_s
     on = run_playbook(emulator, "site.yml", *tags)
     assert on.rc == 0 and state() == ("fixed-response", 1, 1), on.output[-4000:]
     # The rule first, the header through CloudFront, its deployment awaited, and only then the 403.
-    order = [on.output.index(task) for task in ("listeners | Give the listeners their rules", "await | Wait for the distribution",
+    order = [on.output.index(task) for task in ("then give its listeners their rules", "await | Wait for the distribution",
                                                 "lock | Answer 403 by default, now")]
     assert order == sorted(order), order
     # With the loadbalancer's tag alone, a live ALB keeps forwarding until CloudFront sends the secret.
