@@ -250,7 +250,7 @@ def test_web_acl_module_converges_rules_and_logging(emulator):
     logs = "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-shop-test"
     args = {"name": "shop-test", "rules": rules("Count"), "log_destination": logs, "tags": {"Stack": "shop-test"}}
     applied = ladder(emulator, "wafv2_web_acl", args)
-    assert applied["changes"] == ["created"] and applied["web_acl"]["rules"] == ["common", "rate"]
+    assert applied["changes"] == ["created", "logging"] and applied["web_acl"]["rules"] == ["common", "rate"]
     waf = emulator.client("wafv2")
     (summary,) = waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
     acl = waf.get_web_acl(Name="shop-test", Scope="CLOUDFRONT", Id=summary["Id"])["WebACL"]
