@@ -21,9 +21,9 @@ description:
     CloudWatch Logs group or bucket whose name starts with C(aws-waf-logs-), or a Firehose
     stream); an empty string removes the logging configuration.
   - A web ACL for CloudFront (O(scope=CLOUDFRONT)) lives in us-east-1 (WAFv2 API Reference,
-    C(Scope)): give O(region=us-east-1).
+    C(Scope)), so give O(region=us-east-1).
   - Deleting a web ACL still associated with a resource (a distribution whose C(WebACLId) names
-    it) fails with a message saying so: detach it first.
+    it) fails with a message saying so; detach it first.
 options:
   name:
     description: Name of the web ACL (1-128 letters, digits, C(-) and C(_)).
@@ -234,8 +234,9 @@ class WebAclManager:
                 self.client.delete_web_acl(aws_retry=True, Name=self.params["name"], Scope=self.params["scope"],
                                            Id=summary["Id"], LockToken=token)
             except is_boto3_error_code("WAFAssociatedItemException") as error:
-                self.module.fail_json_aws(error, msg=f"The web ACL {self.params['name']} is still associated with a resource "
-                                                      "(a distribution's WebACLId names it): detach it first.")
+                message = (f"The web ACL {self.params['name']} is still associated with a resource "
+                           "(a distribution's WebACLId names it): detach it first.")
+                self.module.fail_json_aws(error, msg=message)
         return before, {}
 
 
