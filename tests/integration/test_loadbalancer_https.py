@@ -1,12 +1,7 @@
 """The load balancer with a certificate: HTTP redirects to HTTPS under a TLS 1.3 policy."""
 
-import datetime
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from helpers import run_playbook
+from helpers import import_self_signed_certificate, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-local"
@@ -17,16 +12,7 @@ def test_https_listener_with_a_certificate(emulator):
     emulator.reset()
     assert run_playbook(emulator, "site.yml", "--tags", "role::network,role::security,role::loadbalancer").rc == 0
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "shop.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    arn = emulator.client("acm").import_certificate(
-        Certificate=cert.public_bytes(serialization.Encoding.PEM),
-        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()))["CertificateArn"]
+    arn = import_self_signed_certificate(emulator.client("acm"), "shop.example.com")
     run = run_playbook(emulator, "site.yml", "--tags", "role::loadbalancer", extra={"loadbalancer_certificate_arn": arn})
     assert run.rc == 0, run.output[-4000:]
     elb = emulator.client("elbv2")

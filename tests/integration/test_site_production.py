@@ -7,10 +7,7 @@ import datetime as dt
 import pytest
 from billable import billable_resources, stack_inventory
 from controls import evaluate, table
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from helpers import run_playbook
+from helpers import import_self_signed_certificate, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-production"
@@ -30,20 +27,6 @@ def publish_baked_ami(emulator):
     return ami
 
 
-def import_origin_certificate(emulator):
-    """Stand in for the ACM certificate of the ALB's origin name that docs/edge.md asks production for."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "origin.shop.example.com")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
-    return emulator.client("acm", REGION).import_certificate(
-        Certificate=cert.public_bytes(serialization.Encoding.PEM),
-        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()))["CertificateArn"]
-
-
 # The controls a production build must pass, but for those whose part is not built yet.
 NOT_YET: dict[str, str] = {}
 
@@ -51,7 +34,9 @@ NOT_YET: dict[str, str] = {}
 def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     emulator = realistic
     ami = publish_baked_ami(emulator)
-    edge = {"loadbalancer_certificate_arn": import_origin_certificate(emulator), "cdn_alb_origin_protocol": "https-only",
+    # The ALB's certificate for a name of the shop's that points at it, as docs/edge.md asks production for.
+    certificate = import_self_signed_certificate(emulator.client("acm", REGION), "origin.shop.example.com")
+    edge = {"loadbalancer_certificate_arn": certificate, "cdn_alb_origin_protocol": "https-only",
             "cdn_alb_origin_domain": "origin.shop.example.com"}
     run = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
     assert run.rc == 0, run.output[-5000:]
