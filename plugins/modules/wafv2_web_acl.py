@@ -188,7 +188,7 @@ class WebAclManager:
         # The lock token read just before the write: another writer in between makes the write
         # fail with WAFOptimisticLockException, and retry_on tries again with a fresh token.
         _acl, token = self.read(summary)
-        self.client.update_web_acl(Name=self.params["name"], Scope=self.params["scope"], Id=summary["Id"], LockToken=token,
+        self.client.update_web_acl(aws_retry=True, Name=self.params["name"], Scope=self.params["scope"], Id=summary["Id"], LockToken=token,
                                    **desired)
 
     def tags(self, arn):
