@@ -49,7 +49,8 @@ from urllib.parse import parse_qs
 DEFAULT_PORT = 5000
 HOST = "127.0.0.1"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import alarms  # noqa: E402 - the emulator's own modules, beside this script
+import access  # noqa: E402 - the emulator's own modules, beside this script
+import alarms  # noqa: E402
 import clock  # noqa: E402
 import dataplane  # noqa: E402
 import metrics  # noqa: E402
@@ -58,6 +59,7 @@ import services  # noqa: E402
 from services import ec2, elbv2, iam, s3  # noqa: E402
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_ACCESS_KEY = re.compile(r"Credential=([^/&%]+)")
 
 
 # --------------------------------------------------------------------------- front door
@@ -96,16 +98,19 @@ class Front:
             return self._clock(environ, start_response)
         if path.startswith("/_emulator/fleet"):
             return self._fleet(environ, start_response)
+        if path.startswith("/_emulator/iam"):
+            return self._iam(environ, start_response)
         if path.startswith("/_emulator/notifications"):
             return self._answer(start_response, 200, "application/json", json.dumps(
                 {"notifications": alarms.NOTIFICATIONS.listing()}, default=str).encode())
-        if path.startswith("/moto-api/reset"):
+        if path.rstrip("/") == "/moto-api/reset":  # not /moto-api/reset-auth, which only turns IAM checks on
             metrics.STORE.clear()
             alarms.NOTIFICATIONS.clear()
             realism.clear()
             ec2.VISIBILITY.clear()
             iam.VISIBILITY.clear()
             realism.LOST.clear()
+            access.ACCESS.clear()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -117,6 +122,9 @@ class Front:
         key = f"{service}:{action}"
         with self.lock:
             self.calls[key] += 1
+        refused = self._authorize(environ, body, service, action)
+        if refused:
+            return self._answer(start_response, *refused)
         realism.run_due()
         if service not in ("s3", "unsigned") and realism.THROTTLE.refuse(service, action):
             return self._answer(start_response, *realism.throttling_answer(service, "HTTP_X_AMZ_TARGET" in environ))
@@ -154,6 +162,41 @@ class Front:
                 "InternalError", "An internal error has occurred (the emulator lost this answer)"))
         start_response(captured["status"], captured["headers"])
         return [content]
+
+    @staticmethod
+    def _authorize(environ, body: bytes, service: str, action: str):
+        """access.py's check of the caller's IAM policies (refusing only when enforced)."""
+        signed = _ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", "")) or _ACCESS_KEY.search(
+            environ.get("QUERY_STRING", ""))
+        if not signed:
+            return None
+        if service == "unsigned":  # a presigned URL: the service is in its query string's scope
+            scope = re.search(r"X-Amz-Credential=[^&]*?(?:/|%2F)([a-z0-9-]+)(?:/|%2F)aws4_request",
+                              environ.get("QUERY_STRING", ""))
+            service = scope.group(1) if scope else "s3"
+        if " " in action:  # a REST request: its operation from the service's model
+            operation = access.rest_operation(service, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/"),
+                                              environ.get("QUERY_STRING", ""))
+            if operation is None:
+                return None  # not an API operation of the service (moto answers it as it does)
+            action = operation
+        return access.ACCESS.check(environ, body, service, action, signed.group(1))
+
+    def _iam(self, environ, start_response):
+        """GET: whether IAM policies are enforced, what each principal used and what was denied;
+        POST {"enforce": bool} turns enforcement on or off, {"clear": true} forgets the record."""
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                asked = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                if "enforce" in asked:
+                    access.ACCESS.enforce = bool(asked["enforce"])
+                if asked.get("clear"):
+                    access.ACCESS.clear()
+            except (ValueError, AttributeError) as error:
+                message = json.dumps({"error": f'POST {{"enforce": true|false, "clear": true|false}}: {error}'}).encode()
+                return self._answer(start_response, 400, "application/json", message)
+        return self._answer(start_response, 200, "application/json", json.dumps(access.ACCESS.listing()).encode())
 
     def _clock(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "POST":
