@@ -3,7 +3,9 @@
 Fixes (always on):
 - CreateLaunchTemplate keeps the template's own tags out of its version data;
 - DescribeTags resource types natgateway, elastic-ip, vpc-flow-log (moto misnames them);
-- CreateImage tags the new snapshots too (moto raises NotImplementedError).
+- CreateImage tags the new snapshots too (moto raises NotImplementedError);
+- DeleteLaunchTemplateVersions (moto lacks it; amazon.aws deletes a template's other versions
+  before the template).
 
 Realistic mode (realism.SETTINGS.latency_scale > 0):
 - NAT gateways are ``pending`` ~2 min, then ``available``; deleted ones are ``deleting`` ~1 min,
@@ -116,6 +118,59 @@ def _install_fixes() -> None:
         return ami
 
     EC2Backend.create_image = create_image
+    _install_delete_launch_template_versions()
+
+
+def _install_delete_launch_template_versions() -> None:
+    """DeleteLaunchTemplateVersions (EC2 API reference): deletes the versions named; the default
+    version cannot be deleted ("you must first assign a different version as the default") and
+    is answered in UnsuccessfullyDeletedLaunchTemplateVersions, as an unknown version is
+    (launchTemplateVersionDoesNotExist); version numbers are never reused. moto numbers and
+    finds versions by their place in a list, so a deleted version stays there, marked, and is
+    neither described nor found."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
+    from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    original_get_version = LaunchTemplate.get_version
+
+    def get_version(self, num):
+        version = original_get_version(self, num)
+        if getattr(version, "deleted", False):
+            raise InvalidLaunchTemplateVersionNotFound(template_id=self.id, version=num)
+        return version
+
+    original_describe = LaunchTemplateBackend.describe_launch_template_versions
+
+    def describe_launch_template_versions(self, *args, **kwargs):
+        return [(template, version) for template, version in original_describe(self, *args, **kwargs)
+                if not getattr(version, "deleted", False)]
+
+    def delete_launch_template_versions(self):
+        name, template_id = self._get_param("LaunchTemplateName"), self._get_param("LaunchTemplateId")
+        template = (self.ec2_backend.get_launch_template(template_id) if template_id
+                    else self.ec2_backend.get_launch_template_by_name(name))
+        done, refused = [], []
+        for asked in self._get_param("Versions", []):
+            item = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name}
+            found = next((v for v in template.versions if str(v.number) == str(asked) and not getattr(v, "deleted", False)),
+                         None)
+            if found is None:
+                refused.append({**item, "VersionNumber": int(asked) if str(asked).isdigit() else 0, "ResponseError": {
+                    "Code": "launchTemplateVersionDoesNotExist", "Message": f"The version {asked} does not exist"}})
+            elif template.is_default(found):
+                refused.append({**item, "VersionNumber": found.number, "ResponseError": {
+                    "Code": "unexpectedError", "Message": "Cannot delete the default version of the launch template"}})
+            else:
+                found.deleted = True
+                done.append({**item, "VersionNumber": found.number})
+        return ActionResult({"SuccessfullyDeletedLaunchTemplateVersions": done,
+                             "UnsuccessfullyDeletedLaunchTemplateVersions": refused})
+
+    LaunchTemplate.get_version = get_version
+    LaunchTemplateBackend.describe_launch_template_versions = describe_launch_template_versions
+    LaunchTemplates.delete_launch_template_versions = delete_launch_template_versions
 
 
 def _install_lifecycles() -> None:
