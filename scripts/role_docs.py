@@ -1,5 +1,7 @@
-"""Write each role's README from its meta/argument_specs.yml (so the two never disagree): the main
-entry point's description gives the purpose and the IAM actions, the options the variables.
+"""Write each role's README from its meta/argument_specs.yml and meta/iam.yml (so they never
+disagree): the main entry point's description gives the purpose, the options the variables, and
+meta/iam.yml the IAM actions (a role without it, which the deployer's lifecycle does not run,
+says them in prose as the description's second item).
 
 Usage: python scripts/role_docs.py          # rewrite roles/*/README.md
        python scripts/role_docs.py --check  # fail when a README is out of date
@@ -16,13 +18,32 @@ IAM_PREFIX = "IAM actions it needs: "
 
 
 def role_docs(role: str) -> tuple[dict, str, str]:
-    """A role's entry points, purpose and IAM actions, from its meta/argument_specs.yml: the main
-    entry point's description is [purpose, "IAM actions it needs: ..."]."""
+    """A role's entry points, purpose and IAM actions: the main entry point's description is
+    [purpose] when meta/iam.yml declares the actions, else [purpose, "IAM actions it needs: ..."]."""
     specs = yaml.safe_load((ROOT / "roles" / role / "meta/argument_specs.yml").read_text())["argument_specs"]
     description = specs["main"].get("description") or []
+    declared = ROOT / "roles" / role / "meta/iam.yml"
+    if declared.exists():
+        if len(description) != 1:
+            sys.exit(f"roles/{role}/meta/argument_specs.yml: main.description must be [purpose] (meta/iam.yml has the IAM actions)")
+        return specs, description[0], iam_text(yaml.safe_load(declared.read_text()))
     if len(description) != 2 or not description[1].startswith(IAM_PREFIX):
         sys.exit(f"roles/{role}/meta/argument_specs.yml: main.description must be [purpose, '{IAM_PREFIX}...']")
     return specs, description[0], description[1].removeprefix(IAM_PREFIX)
+
+
+def iam_text(declared: dict) -> str:
+    """The actions of meta/iam.yml by service, then those AWS needs where the emulator never asks."""
+    by_service: dict[str, list[str]] = {}
+    for action in declared.get("iam_actions") or []:
+        service, _, name = action.partition(":")
+        by_service.setdefault(service, []).append(name)
+    lines = ["From `meta/iam.yml` (recorded by `tools/iam_actions.py`; `playbooks/deployer_policy.yml` makes the "
+             "deployer's policy of every role's, docs/least-privilege.md):", ""]
+    lines += [f"- {service}: {', '.join(names)}" for service, names in sorted(by_service.items())]
+    for action, why in (declared.get("iam_actions_unexercised") or {}).items():
+        lines.append(f"- {action} (not asked for by the emulator: {why})")
+    return "\n".join(lines)
 
 
 # Roles run by their own playbooks: their own example and tags.

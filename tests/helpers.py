@@ -179,9 +179,11 @@ class Run:
 
 
 def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str = "local",
-                 extra: dict | None = None, timeout: int = 900, env: dict | None = None) -> Run:
-    """Run a playbook against the emulator, as a user would, with the test's endpoint."""
-    emu_vars = {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}
+                 extra: dict | None = None, timeout: int = 900, env: dict | None = None,
+                 key: tuple[str, str] = ("testing", "testing")) -> Run:
+    """Run a playbook against the emulator, as a user would, with the test's endpoint; signed with
+    ``key`` (access key ID, secret), by default the emulator's root key."""
+    emu_vars = {"aws_endpoint_url": emulator.url, "aws_access_key": key[0], "aws_secret_key": key[1]}
     command = [str(VENV_BIN / "ansible-playbook"), playbook, "-i", f"inventories/{inventory}",
                "-e", json.dumps(emu_vars)]
     if extra:
@@ -190,7 +192,7 @@ def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str =
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
                # The dynamic inventory (inventories/local/aws_ec2.yml) reads this emulator, and
                # caches what it read beside it, not in the project's .cache.
-               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
                ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), **(env or {}))
     started = time.monotonic()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)

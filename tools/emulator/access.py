@@ -14,8 +14,9 @@ way IAM does, for the identity-based policies of the access key's IAM user:
   permissions for Amazon S3 API operations",
   https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html,
   each operation's "Permissions").
-- The resource is the bucket's or object's ARN for S3; ``*`` for the rest (a statement naming
-  another resource does not match them here, so scope only S3 by resource).
+- The resource is the bucket's or object's ARN for S3, the role's or instance profile's ARN for
+  IAM requests that name one; ``*`` for the rest (a statement naming another resource does not
+  match them here, so scope only those by resource).
 - Evaluation (IAM User Guide, "Policy evaluation logic",
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html): an
   explicit Deny wins, then an Allow, else the request is implicitly denied. Actions match without
@@ -104,7 +105,7 @@ class Access:
         if key_id is None:
             return None  # unsigned: a public read, authorised (or not) by a bucket's policy
         who, policies = principal(key_id)
-        actions, resource = permissions(environ, service, operation)
+        actions, resource = permissions(environ, service, operation, body)
         verdicts = [(action, evaluate(policies, action, resource, context(environ, who))
                      if policies is not None else "allow") for action in actions]
         with self.lock:
@@ -147,7 +148,7 @@ def _user_policies(backend, user_name: str) -> list[dict]:
     return [json.loads(document) if isinstance(document, str) else document for document in documents]
 
 
-def permissions(environ: dict, service: str, operation: str) -> tuple[tuple[str, ...], str]:
+def permissions(environ: dict, service: str, operation: str, body: bytes = b"") -> tuple[tuple[str, ...], str]:
     """The IAM actions a request needs, and the resource they are checked on."""
     prefix = PREFIX.get(service, service)
     if (service, operation) == ("sts", "GetCallerIdentity"):
@@ -157,9 +158,32 @@ def permissions(environ: dict, service: str, operation: str) -> tuple[tuple[str,
         name = S3_PERMISSION.get(operation, operation)
         resource = f"arn:aws:s3:::{bucket}/{key}" if key else (f"arn:aws:s3:::{bucket}" if bucket else "*")
         return (f"s3:{name}",), resource
+    if service == "iam":
+        return (f"iam:{operation}",), _iam_resource(environ, body)
     if service == "cloudfront":
         return tuple(f"cloudfront:{name}" for name in CLOUDFRONT_PERMISSIONS.get(operation, (operation,))), "*"
     return (f"{prefix}:{operation}",), "*"
+
+
+def _iam_resource(environ: dict, body: bytes) -> str:
+    """The role or instance profile an IAM request names (Service Authorization Reference, IAM's
+    resource types: role, instance-profile; a role's actions are authorised on the role even when
+    they name a policy too), else ``*``."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+
+    params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    params.update({k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+    backend = iam_backends[ACCOUNT]["aws"]
+    for key, kind, find in (("RoleName", "role", backend.get_role),
+                            ("InstanceProfileName", "instance-profile", backend.get_instance_profile)):
+        if key in params:
+            try:
+                path = find(params[key]).path or "/"
+            except NotFoundException:  # not made yet (a create): the path asked for
+                path = params.get("Path", "/")
+            return f"arn:aws:iam::{ACCOUNT}:{kind}{path}{params[key]}"
+    return "*"
 
 
 def _s3_target(environ: dict) -> tuple[str, str]:

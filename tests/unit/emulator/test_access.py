@@ -147,3 +147,13 @@ def test_policy_evaluation():
     unknown = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
                               "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
     assert access.evaluate([unknown], "ec2:DescribeVpcs", "*", values) == "implicit"
+
+
+def test_iam_requests_are_checked_on_the_role_or_instance_profile_they_name(user):
+    _emu, client = user
+    error = refused(lambda: client("iam").create_role(RoleName="shop-web", AssumeRolePolicyDocument="{}"))
+    assert "iam:CreateRole on resource: arn:aws:iam::123456789012:role/shop-web because" in error["Message"]
+    error = refused(lambda: client("iam").get_instance_profile(InstanceProfileName="shop-web"))
+    assert "iam:GetInstanceProfile on resource: arn:aws:iam::123456789012:instance-profile/shop-web" in error["Message"]
+    error = refused(lambda: client("iam").list_roles())
+    assert "iam:ListRoles because" in error["Message"]
