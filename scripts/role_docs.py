@@ -26,13 +26,13 @@ def role_docs(role: str) -> tuple[dict, str, str]:
     if declared.exists():
         if len(description) != 1:
             sys.exit(f"roles/{role}/meta/argument_specs.yml: main.description must be [purpose] (meta/iam.yml has the IAM actions)")
-        return specs, description[0], iam_text(yaml.safe_load(declared.read_text()))
+        return specs, description[0], iam_text(role, yaml.safe_load(declared.read_text()))
     if len(description) != 2 or not description[1].startswith(IAM_PREFIX):
         sys.exit(f"roles/{role}/meta/argument_specs.yml: main.description must be [purpose, '{IAM_PREFIX}...']")
     return specs, description[0], description[1].removeprefix(IAM_PREFIX)
 
 
-def iam_text(declared: dict) -> str:
+def iam_text(role: str, declared: dict) -> str:
     """The actions of meta/iam.yml by service, then those AWS needs where the emulator never asks."""
     by_service: dict[str, list[str]] = {}
     for action in declared.get("iam_actions") or []:
@@ -43,6 +43,8 @@ def iam_text(declared: dict) -> str:
     lines += [f"- {service}: {', '.join(names)}" for service, names in sorted(by_service.items())]
     for action, why in (declared.get("iam_actions_unexercised") or {}).items():
         lines.append(f"- {action} (not asked for by the emulator: {why})")
+    if role not in ("stack_lock", "stack_lookup"):
+        lines += ["", "and the reads of `stack_lookup` and the lock of `stack_lock`, which it runs."]
     return "\n".join(lines)
 
 

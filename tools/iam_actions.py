@@ -18,6 +18,7 @@ Needs podman and the base image (the bake's builder): scripts/containers.sh. Tak
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import socket
@@ -89,7 +90,7 @@ def run(emulator: Emulator, playbook: str, *args: str, inventory: str = "local",
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=1800)
     if done.returncode != 0:
         log = (emulator.state_dir / "emulator.log").read_text(errors="replace")
-        sys.exit(f"{playbook} {' '.join(args)} failed (rc {done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}\n"
+        raise SystemExit(f"{playbook} {' '.join(args)} failed (rc {done.returncode}):\n{(done.stdout + done.stderr)[-4000:]}\n"
                  f"# the emulator's log ends:\n{log[-4000:]}")
 
 
@@ -98,7 +99,8 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
     local: the lifecycle on inventories/local; production: a build and a destroy of
     inventories/production (flow logs, three NAT gateways, deletion protection, promotions...)."""
     inventory = phase
-    extra = {"destroy_confirm": f"{PROJECT}-{phase}"}
+    # A destroy after a static release deletes the files with the bucket, as an operator would ask.
+    extra = {"destroy_confirm": f"{PROJECT}-{phase}", "cdn_force_destroy": True}
     if phase == "production":  # stand in for a bake: the image the fleet boots, published
         emulator.publish_image(f"/{PROJECT}-production/web/ami-id", "eu-west-1")
     seen: dict[str, set[str]] = {}
@@ -115,8 +117,8 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
             seen.setdefault(role, set()).update(emulator.used() - common)
 
     # The prerequisite check reads the web image before the build: the compute role's.
-    for role in BUILD_ORDER:
-        add(role, ("site.yml", "--tags", f"role::{role}"))
+    for role in BUILD_ORDER:  # each built, then converged again (a re-run reads what it made)
+        add(role, ("site.yml", "--tags", f"role::{role}"), ("site.yml", "--tags", f"role::{role}"))
     add("stack_lookup", ("playbooks/outputs.yml",))
     if phase == "local":
         add("web_image", ("playbooks/bake_ami.yml",))
@@ -127,6 +129,13 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
     for role in DESTROY_ORDER if phase == "local" else [r for r in DESTROY_ORDER if r != "web_image"]:
         add(role, ("playbooks/destroy.yml", "--tags", f"role::{role}"))
     add("unattributed", ("playbooks/destroy.yml",))
+    # The roles read the stack through stack_lookup and take the lock through stack_lock: those
+    # actions are theirs. What a whole run called that no role's own runs did stays unattributed.
+    shared = seen["stack_lookup"] | seen["stack_lock"]
+    for role in seen:
+        if role not in ("stack_lookup", "stack_lock"):
+            seen[role] -= shared
+    seen["unattributed"] -= set().union(*(actions for role, actions in seen.items() if role != "unattributed"))
     return seen
 
 
@@ -154,16 +163,20 @@ def main() -> int:
     phases = [phase.strip() for phase in options.phases.split(",")]
     if not set(phases) <= {"local", "production"}:
         parser.error(f"--phases: local, production or both (got {options.phases})")
-    seen: dict[str, set[str]] = {}
-    for phase in phases:
+    def recorded(phase: str) -> dict[str, set[str]]:
         with tempfile.TemporaryDirectory(prefix="iam-actions-") as state:
             emulator = Emulator(Path(state))
             emulator.cli("start")
             try:
-                for role, actions in record(emulator, phase).items():
-                    seen.setdefault(role, set()).update(actions)
+                return record(emulator, phase)
             finally:
                 emulator.cli("stop")
+
+    seen: dict[str, set[str]] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(phases)) as pool:  # an emulator each
+        for part in pool.map(recorded, phases):
+            for role, actions in part.items():
+                seen.setdefault(role, set()).update(actions)
     if len(phases) < 2:  # a part of the record: what the roles declare stays
         for role in {p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/iam.yml")}:
             seen.setdefault(role, set()).update(declared(role).get("iam_actions") or [])

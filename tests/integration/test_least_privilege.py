@@ -1,0 +1,136 @@
+"""Least privilege, proven: the deployer's policy is rendered from what the roles declare
+(roles/*/meta/iam.yml, playbooks/deployer_policy.yml), and the whole lifecycle runs on an emulator
+that enforces IAM (tools/emulator/access.py) under a user holding only that policy: build,
+re-run, bake, rolling update, origin secret rotation, static release, destroy. Every action the
+policy grants is used by the lifecycle (but those the roles say AWS needs and the emulator never
+asks for), and a policy short of one action fails the run naming it. Needs podman and the base
+image (the bake's builder)."""
+
+import json
+import urllib.request
+
+import pytest
+from billable import billable_resources
+from helpers import Emulator, free_port, run_playbook
+
+pytestmark = pytest.mark.integration
+PROJECT = "leastpriv"
+STACK = f"{PROJECT}-local"
+REGION = "us-east-1"
+EXTRA = {"stack_project": PROJECT, "web_image_keep": 1, "web_image_container_repository": "localhost/shop-web-leastpriv"}
+
+
+def iam(emu: Emulator, body: dict | None = None) -> dict:
+    request = urllib.request.Request(f"{emu.url}/_emulator/iam", data=json.dumps(body or {}).encode(),
+                                     method="POST" if body else "GET", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def deployer(emu: Emulator, name: str, group: str | None = None, policy: dict | None = None) -> tuple[str, str]:
+    """An IAM user with an access key: in the group, or holding the policy inline (the root key makes it)."""
+    admin = emu.client("iam")
+    admin.create_user(UserName=name)
+    if group:
+        admin.add_user_to_group(GroupName=group, UserName=name)
+    if policy:
+        admin.put_user_policy(UserName=name, PolicyName="deploy", PolicyDocument=json.dumps(policy))
+    key = admin.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def apply_policy(emu: Emulator, inventory: str, group: str, policy_dir) -> list[dict]:
+    """playbooks/deployer_policy.yml as an administrator runs it (the root key): the documents
+    rendered for the environment's stack, made managed policies attached to the group."""
+    applied = run_playbook(emu, "playbooks/deployer_policy.yml", inventory=inventory, extra={
+        **EXTRA, "deployer_policy_apply": True, "deployer_policy_group": group, "deployer_policy_dir": str(policy_dir)})
+    assert applied.rc == 0, applied.output[-4000:]
+    stack = f"{PROJECT}-{inventory}"
+    documents = [json.loads(path.read_text()) for path in sorted(policy_dir.glob(f"{stack}-deployer-*.json"))]
+    assert documents, applied.output[-2000:]
+    assert f"applied in IAM and attached to the group {group}" in applied.output
+    return documents
+
+
+@pytest.fixture(scope="module")
+def enforced(tmp_path_factory):
+    """An emulator of this file's own: each environment's policy applied to a group of its
+    deployers, a deployer in each, IAM enforced from then on."""
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("least-privilege"))
+    emu.start()
+    policy_dir = tmp_path_factory.mktemp("deployer-policy")
+    documents = {env: apply_policy(emu, env, f"{env}-deployers", policy_dir) for env in ("local", "production")}
+    keys = {env: deployer(emu, f"{env}-deployer", group=f"{env}-deployers") for env in ("local", "production")}
+    iam(emu, {"enforce": True, "clear": True})
+    yield emu, keys, documents
+    emu.stop()
+
+
+def granted(documents: list[dict]) -> set[str]:
+    return {action for document in documents for statement in document["Statement"] for action in statement["Action"]}
+
+
+def unexercised() -> set[str]:
+    import yaml
+    from helpers import ROOT
+
+    return {action for path in ROOT.glob("roles/*/meta/iam.yml")
+            for action in (yaml.safe_load(path.read_text()).get("iam_actions_unexercised") or {})}
+
+
+def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
+    emu, keys, documents = enforced
+    for env, stack in (("local", STACK), ("production", f"{PROJECT}-production")):
+        for statement in (s for d in documents[env] for s in d["Statement"]):
+            if any(action.startswith("s3:") and action != "s3:ListAllMyBuckets" for action in statement["Action"]):
+                assert statement["Resource"] == [f"arn:aws:s3:::{stack}-*", f"arn:aws:s3:::{stack}-*/*"], statement
+            if statement["Sid"].endswith("StackRoles"):  # the stack's own roles only: no way to others' rights
+                assert statement["Resource"] == [f"arn:aws:iam::*:role/{stack}-*",
+                                                 f"arn:aws:iam::*:instance-profile/{stack}-*"], statement
+        assert all(len(json.dumps(d, separators=(",", ":"))) <= 6144 for d in documents[env])
+
+    steps = [("build", "site.yml"), ("re-run", "site.yml"), ("bake", "playbooks/bake_ami.yml"),
+             ("rolling update", "playbooks/rolling_update.yml"), ("rotation", "playbooks/rotate_origin_secret.yml"),
+             ("release", "playbooks/release_static.yml"), ("destroy", "playbooks/destroy.yml")]
+    for step, playbook in steps:
+        # The destroy deletes the released static files with their bucket, as an operator asks it to.
+        run = run_playbook(emu, playbook, extra={**EXTRA, "cdn_force_destroy": True}, key=keys["local"], timeout=1500)
+        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {iam(emu)['denied']}"
+        if step == "re-run":
+            assert run.recap["changed"] == 0, run.output[-4000:]
+    assert billable_resources(emu, REGION) == {}
+
+    # Production's settings call more (flow logs, a NAT gateway per AZ, deletion protection,
+    # scheduled and predictive scaling): its build and destroy, under its own stack's policy.
+    ssm = emu.client("ssm", "eu-west-1")  # stands in for a bake (the root key, not the deployer)
+    image = ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+    ssm.put_parameter(Name=f"/{PROJECT}-production/web/ami-id", Value=image["Parameter"]["Value"], Type="String")
+    for step, playbook in (("production build", "site.yml"), ("production destroy", "playbooks/destroy.yml")):
+        run = run_playbook(emu, playbook, inventory="production", key=keys["production"], timeout=1500,
+                           extra={**EXTRA, "destroy_confirm": f"{PROJECT}-production"})
+        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {iam(emu)['denied']}"
+    assert billable_resources(emu, "eu-west-1") == {}
+    assert iam(emu)["denied"] == []
+
+    # Least: every action the policy grants was asked for by these runs, but those AWS needs
+    # where the emulator never asks (each role says why, in iam_actions_unexercised).
+    used = {action for who, actions in iam(emu)["used"].items() if who.endswith("-deployer") for action in actions}
+    assert granted(documents["local"]) == granted(documents["production"])
+    assert granted(documents["local"]) - used - unexercised() == set()
+
+
+def test_a_policy_short_of_one_action_fails_the_run_naming_it(enforced):
+    emu, _keys, documents = enforced
+    short = {"Version": "2012-10-17", "Statement": [
+        {**statement, "Action": [a for a in statement["Action"] if a != "ec2:CreateVpc"]}
+        for document in documents["local"] for statement in document["Statement"]]}
+    key = deployer(emu, "short", policy=short)
+    run = run_playbook(emu, "site.yml", extra=EXTRA, key=key, timeout=600)
+    assert run.rc != 0
+    assert ("User: arn:aws:iam::123456789012:user/short is not authorized to perform: ec2:CreateVpc "
+            "because no identity-based policy allows the ec2:CreateVpc action") in run.output
+    assert {"principal": "arn:aws:iam::123456789012:user/short", "action": "ec2:CreateVpc",
+            "resource": "*"} in iam(emu)["denied"]
+    ssm = emu.client("ssm")
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=f"/{STACK}/lock")  # the failed run released the stack's lock
