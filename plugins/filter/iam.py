@@ -79,8 +79,8 @@ def deployer_policy(declarations, stack_name, max_chars=6144):
                 kind = ""
             kinds.setdefault(kind, []).append(action)
         for kind, chosen in kinds.items():
-            statement = _statement(_sid(role, kind), chosen, {"StackBuckets": buckets, "StackRoles": roles,
-                                                             "PassRole": roles[:1]}.get(kind, "*"))
+            resource = {"StackBuckets": buckets, "StackRoles": roles, "PassRole": roles[:1]}.get(kind, "*")
+            statement = _statement(_sid(role, kind), chosen, resource)
             if kind == "PassRole":
                 statement["Condition"] = {"StringEquals": {"iam:PassedToService": PASSED_TO}}
             if kind == "CreateServiceLinkedRole":
