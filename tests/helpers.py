@@ -152,6 +152,23 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.loads(response.read())
 
+    def iam(self, body: dict | None = None) -> dict:
+        """IAM enforcement (tools/emulator/access.py): whether it is on, what each principal used and
+        what was denied; a body ({"enforce": bool, "clear": bool}) changes it first."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/iam", data=data, method="POST" if data else "GET",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def publish_baked_ami(self, stack: str, region: str) -> str:
+        """Stand in for bake_ami.yml (with the root key): the emulator's Amazon Linux image published
+        where the compute role reads the stack's web image."""
+        ssm = self.client("ssm", region)
+        ami = ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")["Parameter"]["Value"]
+        ssm.put_parameter(Name=f"/{stack}/web/ami-id", Value=ami, Type="String", Overwrite=True)
+        return ami
+
     def notifications(self) -> list[dict]:
         """What the emulator's alarms sent to SNS topics, oldest first."""
         with urllib.request.urlopen(f"{self.url}/_emulator/notifications", timeout=10) as response:

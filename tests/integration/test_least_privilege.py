@@ -7,7 +7,6 @@ asks for), and a policy short of one action fails the run naming it. Needs podma
 image (the bake's builder)."""
 
 import json
-import urllib.request
 
 import pytest
 from billable import billable_resources
@@ -18,13 +17,6 @@ PROJECT = "leastpriv"
 STACK = f"{PROJECT}-local"
 REGION = "us-east-1"
 EXTRA = {"stack_project": PROJECT, "web_image_keep": 1, "web_image_container_repository": "localhost/shop-web-leastpriv"}
-
-
-def iam(emu: Emulator, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{emu.url}/_emulator/iam", data=json.dumps(body or {}).encode(),
-                                     method="POST" if body else "GET", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
 
 
 def deployer(emu: Emulator, name: str, group: str | None = None, policy: dict | None = None) -> tuple[str, str]:
@@ -61,7 +53,7 @@ def enforced(tmp_path_factory):
     policy_dir = tmp_path_factory.mktemp("deployer-policy")
     documents = {env: apply_policy(emu, env, f"{env}-deployers", policy_dir) for env in ("local", "production")}
     keys = {env: deployer(emu, f"{env}-deployer", group=f"{env}-deployers") for env in ("local", "production")}
-    iam(emu, {"enforce": True, "clear": True})
+    emu.iam({"enforce": True, "clear": True})
     yield emu, keys, documents
     emu.stop()
 
@@ -95,26 +87,24 @@ def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
     for step, playbook in steps:
         # The destroy deletes the released static files with their bucket, as an operator asks it to.
         run = run_playbook(emu, playbook, extra={**EXTRA, "cdn_force_destroy": True}, key=keys["local"], timeout=1500)
-        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {iam(emu)['denied']}"
+        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {emu.iam()['denied']}"
         if step == "re-run":
             assert run.recap["changed"] == 0, run.output[-4000:]
     assert billable_resources(emu, REGION) == {}
 
     # Production's settings call more (flow logs, a NAT gateway per AZ, deletion protection,
     # scheduled and predictive scaling): its build and destroy, under its own stack's policy.
-    ssm = emu.client("ssm", "eu-west-1")  # stands in for a bake (the root key, not the deployer)
-    image = ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
-    ssm.put_parameter(Name=f"/{PROJECT}-production/web/ami-id", Value=image["Parameter"]["Value"], Type="String")
+    emu.publish_baked_ami(f"{PROJECT}-production", "eu-west-1")  # the root key stands in for a bake
     for step, playbook in (("production build", "site.yml"), ("production destroy", "playbooks/destroy.yml")):
         run = run_playbook(emu, playbook, inventory="production", key=keys["production"], timeout=1500,
                            extra={**EXTRA, "destroy_confirm": f"{PROJECT}-production"})
-        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {iam(emu)['denied']}"
+        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {emu.iam()['denied']}"
     assert billable_resources(emu, "eu-west-1") == {}
-    assert iam(emu)["denied"] == []
+    assert emu.iam()["denied"] == []
 
     # Least: every action the policy grants was asked for by these runs, but those AWS needs
     # where the emulator never asks (each role says why, in iam_actions_unexercised).
-    used = {action for who, actions in iam(emu)["used"].items() if who.endswith("-deployer") for action in actions}
+    used = {action for who, actions in emu.iam()["used"].items() if who.endswith("-deployer") for action in actions}
     assert granted(documents["local"]) == granted(documents["production"])
     assert granted(documents["local"]) - used - unexercised() == set()
 
@@ -130,7 +120,7 @@ def test_a_policy_short_of_one_action_fails_the_run_naming_it(enforced):
     assert ("User: arn:aws:iam::123456789012:user/short is not authorized to perform: ec2:CreateVpc "
             "because no identity-based policy allows the ec2:CreateVpc action") in run.output
     assert {"principal": "arn:aws:iam::123456789012:user/short", "action": "ec2:CreateVpc",
-            "resource": "*"} in iam(emu)["denied"]
+            "resource": "*"} in emu.iam()["denied"]
     ssm = emu.client("ssm")
     with pytest.raises(ssm.exceptions.ParameterNotFound):
         ssm.get_parameter(Name=f"/{STACK}/lock")  # the failed run released the stack's lock

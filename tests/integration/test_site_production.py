@@ -19,21 +19,13 @@ PLANNED = {"vpcs": 1, "subnets": 9, "internet_gateways": 1, "nat_gateways": 3, "
            "queues": 2}
 
 
-def publish_baked_ami(emulator):
-    """Stand in for bake_ami.yml: publish an AMI ID where the compute role reads it."""
-    ssm = emulator.client("ssm", REGION)
-    ami = ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")["Parameter"]["Value"]
-    ssm.put_parameter(Name=f"/{STACK}/web/ami-id", Value=ami, Type="String", Overwrite=True)
-    return ami
-
-
 # The controls a production build must pass, but for those whose part is not built yet.
 NOT_YET: dict[str, str] = {}
 
 
 def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     emulator = realistic
-    ami = publish_baked_ami(emulator)
+    ami = emulator.publish_baked_ami(STACK, REGION)
     # The ALB's certificate for a name of the shop's that points at it, as docs/edge.md asks production for.
     certificate = import_self_signed_certificate(emulator.client("acm", REGION), "origin.shop.example.com")
     edge = {"loadbalancer_certificate_arn": certificate, "cdn_alb_origin_protocol": "https-only",

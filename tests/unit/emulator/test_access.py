@@ -4,7 +4,6 @@ the service refuses, through the server as the SDK meets it."""
 
 import json
 import sys
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -21,13 +20,6 @@ ALLOWED = ["ec2:DescribeVpcs", "cloudwatch:DescribeAlarms", "s3:ListBucket", "s3
            "cloudfront:ListDistributions", "ssm:GetParameter*"]
 
 
-def iam(emu: Emulator, body: dict) -> dict:
-    request = urllib.request.Request(f"{emu.url}/_emulator/iam", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
-
-
 @pytest.fixture(scope="module")
 def user(tmp_path_factory):
     """A user allowed ALLOWED (S3 only on buckets named shop-*), denied ssm:GetParametersByPath."""
@@ -41,7 +33,7 @@ def user(tmp_path_factory):
         {"Effect": "Deny", "Action": "ssm:GetParametersByPath", "Resource": "*"}]}
     admin.put_user_policy(UserName="deployer", PolicyName="deploy", PolicyDocument=json.dumps(policy))
     key = admin.create_access_key(UserName="deployer")["AccessKey"]
-    iam(emu, {"enforce": True, "clear": True})
+    emu.iam({"enforce": True, "clear": True})
 
     def client(service, region="us-east-1"):
         return boto3.client(service, endpoint_url=emu.url, region_name=region,
@@ -81,7 +73,7 @@ def test_allowed_actions_pass_and_others_are_refused_naming_the_action(user):
     error = refused(lambda: client("sns").list_topics())
     assert error["Code"] == "AuthorizationError" and "sns:ListTopics" in error["Message"]
 
-    listing = iam(emu, {})
+    listing = emu.iam()
     assert {"ec2:CreateVpc", "cloudwatch:PutMetricAlarm"} <= {d["action"] for d in listing["denied"]}
     used = listing["used"]["arn:aws:iam::123456789012:user/deployer"]
     assert used["s3:ListBucket"] == 2 and used["cloudwatch:DescribeAlarms"] == 1
@@ -110,12 +102,12 @@ def test_an_explicit_deny_wins_over_an_allow(user):
 def test_the_root_key_is_not_checked_and_enforcement_can_be_turned_off(user):
     emu, client = user
     emu.client("ec2").create_vpc(CidrBlock="10.1.0.0/16")  # the account's root user
-    iam(emu, {"enforce": False})
+    emu.iam({"enforce": False})
     try:
         client("ec2").create_vpc(CidrBlock="10.2.0.0/16")  # recorded, not refused
-        assert iam(emu, {})["used"]["arn:aws:iam::123456789012:user/deployer"]["ec2:CreateVpc"] >= 1
+        assert emu.iam()["used"]["arn:aws:iam::123456789012:user/deployer"]["ec2:CreateVpc"] >= 1
     finally:
-        iam(emu, {"enforce": True})
+        emu.iam({"enforce": True})
 
 
 @pytest.mark.parametrize(("service", "method", "path", "query", "operation"), [
