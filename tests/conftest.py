@@ -27,3 +27,62 @@ def realistic(tmp_path_factory):
     emu.start()
     yield emu
     emu.stop()
+
+
+# Longest file first. xdist's loadfile hands each worker one file at a time, by default the files
+# with the most tests first: the unit files, while the integration files of one or two tests that
+# take ten minutes each start last and the run ends on one busy worker. tests/durations.json holds
+# each file's seconds from a whole run (written to logs/test-durations.json at the end of every
+# run: copy it over when the files change much); a file it does not know counts a minute a test.
+DURATIONS = Path(__file__).parent / "durations.json"
+RECORDED = Path(__file__).parents[1] / "logs" / "test-durations.json"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files in the order of their seconds, longest first (a stable sort: a file's tests keep theirs)."""
+    import json
+
+    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.nodeid.split("::", 1)[0]] = counts.get(item.nodeid.split("::", 1)[0], 0) + 1
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], 60.0 * counts[item.nodeid.split("::", 1)[0]]))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LongestFileFirst(LoadFileScheduling):
+        def _reschedule(self, node):
+            # A worker starts its next file only when its last test waits for one (a worker runs a
+            # test once it knows the next): xdist's own threshold of two queued a second long file
+            # behind the first on one worker while another ran out of work.
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) > 1:
+                return
+            self._assign_work_unit(node)
+
+    return LongestFileFirst(config, log)
+
+
+_file_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::", 1)[0]
+    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput") or not _file_seconds:
+        return
+    import json
+
+    RECORDED.parent.mkdir(exist_ok=True)
+    RECORDED.write_text(json.dumps(dict(sorted(_file_seconds.items(), key=lambda kv: -kv[1])), indent=1) + "\n")
