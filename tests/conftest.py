@@ -49,26 +49,35 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], 60.0 * counts[item.nodeid.split("::", 1)[0]]))
 
 
-def pytest_xdist_make_scheduler(config, log):
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadFileScheduling
+class LongestFileFirstPlugin:
+    """xdist's scheduler hook, registered only when xdist runs (a single file runs with -p no:xdist)."""
 
-    class LongestFileFirst(LoadFileScheduling):
-        def _reschedule(self, node):
-            # A worker starts its next file only when its last test waits for one (a worker runs a
-            # test once it knows the next): xdist's own threshold of two queued a second long file
-            # behind the first on one worker while another ran out of work.
-            if node.shutting_down:
-                return
-            if not self.workqueue:
-                node.shutdown()
-                return
-            if self._pending_of(self.assigned_work[node]) > 1:
-                return
-            self._assign_work_unit(node)
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") != "loadfile":
+            return None
+        from xdist.scheduler import LoadFileScheduling
 
-    return LongestFileFirst(config, log)
+        class LongestFileFirst(LoadFileScheduling):
+            def _reschedule(self, node):
+                # A worker starts its next file only when its last test waits for one (a worker runs
+                # a test once it knows the next): xdist's own threshold of two queued a second long
+                # file behind the first on one worker while another ran out of work.
+                if node.shutting_down:
+                    return
+                if not self.workqueue:
+                    node.shutdown()
+                    return
+                if self._pending_of(self.assigned_work[node]) > 1:
+                    return
+                self._assign_work_unit(node)
+
+        return LongestFileFirst(config, log)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(LongestFileFirstPlugin(), "longest-file-first")
 
 
 _file_seconds: dict[str, float] = {}

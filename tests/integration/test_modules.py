@@ -269,3 +269,47 @@ def test_web_acl_module_converges_rules_and_logging(emulator):
     assert refused.get("failed") and refused["msg"] == "rules: every rule needs a Name of its own (got ['rate', 'rate'])"
     assert module(emulator, "wafv2_web_acl", {"name": "shop-test", "state": "absent"})["changed"] is True
     assert waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] == []
+
+
+def test_budget_module_converges_the_limit_and_notifications(emulator):
+    emulator.reset()
+    topic = emulator.client("sns").create_topic(Name="shop-test-alerts")["TopicArn"]
+    args = {"name": "shop-test-monthly", "limit_usd": 412.5, "cost_filters": {"TagKeyValue": ["user:Stack$shop-test"]},
+            "notifications": [{"threshold": 80}, {"threshold": 100}], "sns_topic_arn": topic}
+    ladder(emulator, "budget", args)
+    budgets = emulator.client("budgets")
+    found = budgets.describe_budget(AccountId="123456789012", BudgetName="shop-test-monthly")["Budget"]
+    assert (found["BudgetLimit"], found["TimeUnit"], found["CostFilters"]) == (
+        {"Amount": "412.50", "Unit": "USD"}, "MONTHLY", {"TagKeyValue": ["user:Stack$shop-test"]})
+    notifications = budgets.describe_notifications_for_budget(AccountId="123456789012",
+                                                              BudgetName="shop-test-monthly")["Notifications"]
+    assert sorted(n["Threshold"] for n in notifications) == [80.0, 100.0]
+    subscribers = budgets.describe_subscribers_for_notification(
+        AccountId="123456789012", BudgetName="shop-test-monthly", Notification=notifications[0])["Subscribers"]
+    assert subscribers == [{"SubscriptionType": "SNS", "Address": topic}]
+
+    # A new estimate and a forecast alert instead of the 80 % one: only those change.
+    changed = module(emulator, "budget", {**args, "limit_usd": 450,
+                                          "notifications": [{"threshold": 100}, {"type": "FORECASTED", "threshold": 100}]},
+                     "--diff")
+    assert changed["changed"] and changed["diff"]["before"]["limit_usd"] == 412.5
+    assert changed["diff"]["after"]["limit_usd"] == 450.0
+    notifications = budgets.describe_notifications_for_budget(AccountId="123456789012",
+                                                              BudgetName="shop-test-monthly")["Notifications"]
+    assert sorted((n["NotificationType"], n["Threshold"]) for n in notifications) == [("ACTUAL", 100.0),
+                                                                                      ("FORECASTED", 100.0)]
+    refused = module(emulator, "budget", {**args, "limit_usd": 0})
+    assert refused.get("failed") and refused["msg"] == "limit_usd must be more than 0 (got 0.0)"
+    assert module(emulator, "budget", {"name": "shop-test-monthly", "state": "absent"})["changed"] is True
+    assert budgets.describe_budgets(AccountId="123456789012").get("Budgets", []) == []
+
+
+def test_sns_topic_encryption_module_sets_the_key_once(emulator):
+    emulator.reset()
+    topic = emulator.client("sns").create_topic(Name="shop-test-orders")["TopicArn"]
+    applied = ladder(emulator, "sns_topic_encryption", {"topic_arn": topic, "kms_master_key_id": "alias/shop-test-messages"})
+    assert applied["diff"] == {"before": {"kms_master_key_id": ""}, "after": {"kms_master_key_id": "alias/shop-test-messages"}}
+    attributes = emulator.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == "alias/shop-test-messages"
+    missing = module(emulator, "sns_topic_encryption", {"topic_arn": topic + "-gone", "kms_master_key_id": "alias/x"})
+    assert missing.get("failed") and missing["msg"] == f"topic_arn: no SNS topic {topic}-gone (create it first)"

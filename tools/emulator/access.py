@@ -49,6 +49,15 @@ ACCOUNT = "123456789012"  # moto's default account
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 # Signing names whose IAM service prefix differs (Service Authorization Reference: CloudWatch).
 PREFIX = {"monitoring": "cloudwatch"}
+# AWS Budgets authorises its operations with two actions (Service Authorization Reference, "Actions,
+# resources, and condition keys for AWS Budget Service", API operations table): reads need
+# budgets:ViewBudget, changes to a budget, its notifications or subscribers budgets:ModifyBudget.
+BUDGETS_PERMISSION = {
+    **dict.fromkeys(("DescribeBudget", "DescribeBudgets", "DescribeNotificationsForBudget",
+                     "DescribeSubscribersForNotification", "DescribeBudgetPerformanceHistory"), "ViewBudget"),
+    **dict.fromkeys(("CreateBudget", "UpdateBudget", "DeleteBudget", "CreateNotification", "UpdateNotification",
+                     "DeleteNotification", "CreateSubscriber", "UpdateSubscriber", "DeleteSubscriber"), "ModifyBudget"),
+}
 # The permission each S3 operation needs where it is not the operation's own name (the S3 API
 # reference's "Permissions" of each operation).
 S3_PERMISSION = {
@@ -163,6 +172,8 @@ def permissions(environ: dict, service: str, operation: str, body: bytes = b"") 
         return (f"s3:{name}",), resource
     if service == "iam":
         return (f"iam:{operation}",), _iam_resource(environ, body)
+    if service == "budgets":
+        return (f"budgets:{BUDGETS_PERMISSION.get(operation, operation)}",), "*"
     if service == "cloudfront":
         return tuple(f"cloudfront:{name}" for name in CLOUDFRONT_PERMISSIONS.get(operation, (operation,))), "*"
     return (f"{prefix}:{operation}",), "*"
