@@ -22,10 +22,24 @@ def billable_resources(emulator, region):
         "alarms": [a["AlarmName"] for a in emulator.client("cloudwatch", region).describe_alarms()["MetricAlarms"]],
         "dashboards": [d["DashboardName"] for d in emulator.client("cloudwatch", region).list_dashboards()["DashboardEntries"]],
         "queues": emulator.client("sqs", region).list_queues().get("QueueUrls", []),
+        # A customer managed key costs a month's fee until it is deleted (AWS KMS pricing); one
+        # pending deletion is on its way out (KMS's waiting period is 7 days at least).
+        "kms_keys": [key["KeyId"] for key in _customer_keys(emulator.client("kms", region))
+                     if key["KeyState"] not in ("PendingDeletion", "PendingReplicaDeletion")],
+        # Budgets are not billed each (AWS Budgets pricing: budgets without actions), but one left
+        # behind would alert about a stack that is gone.
+        "budgets": [b["BudgetName"] for b in emulator.client("budgets", "us-east-1").describe_budgets(
+            AccountId="123456789012").get("Budgets", [])],
         # A CloudFront web ACL lives in us-east-1 whatever the stack's region.
         "web_acls": [a["Name"] for a in emulator.client("wafv2", "us-east-1").list_web_acls(Scope="CLOUDFRONT")["WebACLs"]],
     }
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+def _customer_keys(kms):
+    """Customer managed keys (AWS managed ones, aws/<service>, are AWS's and not billed per key)."""
+    keys = (kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"])
+    return [key for key in keys if key.get("KeyManager") == "CUSTOMER"]
 
 
 def stack_inventory(emulator, region, stack):
@@ -63,5 +77,9 @@ def stack_inventory(emulator, region, stack):
         "auto_scaling_groups": len([g for g in emulator.client("autoscaling", region).describe_auto_scaling_groups()[
             "AutoScalingGroups"] if g["AutoScalingGroupName"].startswith(stack)]),
         "queues": len(emulator.client("sqs", region).list_queues(QueueNamePrefix=stack).get("QueueUrls", [])),
+        "kms_keys": len([a for a in emulator.client("kms", region).list_aliases()["Aliases"]
+                         if a["AliasName"].startswith(f"alias/{stack}-")]),
+        "budgets": len([b for b in emulator.client("budgets", "us-east-1").describe_budgets(
+            AccountId="123456789012").get("Budgets", []) if b["BudgetName"].startswith(f"{stack}-")]),
     }
     return counts

@@ -82,7 +82,54 @@ def evaluate(emulator, region: str, stack: str) -> list[tuple[str, bool, str]]:
         ("ELB.13", len(alb["AvailabilityZones"]) >= 2, f"AZs {sorted(z['ZoneName'] for z in alb['AvailabilityZones'])}"),
         ("AutoScaling.1", group["HealthCheckType"] == "ELB", f"health check type {group['HealthCheckType']}"),
         ("AutoScaling.2", len(group["AvailabilityZones"]) >= 2, f"AZs {sorted(group['AvailabilityZones'])}"),
+    ] + data_tier_controls(emulator, region, stack)
+
+
+def data_tier_controls(emulator, region: str, stack: str) -> list[tuple[str, bool, str]]:
+    """The data tier's controls: RDS, ElastiCache, SQS and SNS (Security Hub controls reference,
+    each control's page: what it checks and on which setting)."""
+    rds = emulator.client("rds", region)
+    db = rds.describe_db_instances(DBInstanceIdentifier=f"{stack}-mysql")["DBInstances"][0]
+    elasticache = emulator.client("elasticache", region)
+    clusters = [c for c in elasticache.describe_cache_clusters()["CacheClusters"] if c["CacheClusterId"].startswith(stack)]
+    groups = [g for g in elasticache.describe_replication_groups().get("ReplicationGroups", [])
+              if g["ReplicationGroupId"].startswith(stack)]
+    sqs = emulator.client("sqs", region)
+    queues = {url.rsplit("/", 1)[1]: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+              for url in sqs.list_queues(QueueNamePrefix=stack).get("QueueUrls", [])}
+    sns = emulator.client("sns", region)
+    topics = {arn.rsplit(":", 1)[1]: sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+              for arn in (t["TopicArn"] for t in sns.list_topics()["Topics"]) if arn.rsplit(":", 1)[1].startswith(stack)}
+    # RDS.9 for MySQL: the audit, error, general and slow query logs (AWS Config rule rds-logging-enabled).
+    mysql_logs = {"audit", "error", "general", "slowquery"}
+    exported = set(db.get("EnabledCloudwatchLogsExports", []))
+    return [
+        ("RDS.2", db["PubliclyAccessible"] is False, f"PubliclyAccessible {db['PubliclyAccessible']}"),
+        ("RDS.3", db["StorageEncrypted"] is True, f"StorageEncrypted {db['StorageEncrypted']}"),
+        ("RDS.5", db["MultiAZ"] is True, f"MultiAZ {db['MultiAZ']}"),
+        ("RDS.8", db["DeletionProtection"] is True, f"DeletionProtection {db['DeletionProtection']}"),
+        ("RDS.9", mysql_logs <= exported, f"log exports {sorted(exported)}, missing {sorted(mysql_logs - exported)}"),
+        # RDS.11: automated backups, retention at least the control's default of 7 days.
+        ("RDS.11", db["BackupRetentionPeriod"] >= 7, f"BackupRetentionPeriod {db['BackupRetentionPeriod']}"),
+        ("RDS.13", db["AutoMinorVersionUpgrade"] is True, f"AutoMinorVersionUpgrade {db['AutoMinorVersionUpgrade']}"),
+        # ElastiCache.1: automatic backups (SnapshotRetentionLimit at least 1) of every Redis cluster.
+        ("ElastiCache.1", bool(clusters) and all(c.get("SnapshotRetentionLimit", 0) >= 1 for c in clusters),
+         f"SnapshotRetentionLimit {[c.get('SnapshotRetentionLimit', 0) for c in clusters]}"),
+        ("ElastiCache.3", bool(groups) and all(g.get("AutomaticFailover") == "enabled" for g in groups),
+         f"replication groups {[(g['ReplicationGroupId'], g.get('AutomaticFailover')) for g in groups] or 'none'}"),
+        ("ElastiCache.4", bool(groups) and all(g.get("AtRestEncryptionEnabled") for g in groups),
+         f"at rest {[g.get('AtRestEncryptionEnabled') for g in groups] or 'no replication group'}"),
+        ("ElastiCache.5", bool(groups) and all(g.get("TransitEncryptionEnabled") for g in groups),
+         f"in transit {[g.get('TransitEncryptionEnabled') for g in groups] or 'no replication group'}"),
+        # SQS.1: SSE-SQS or SSE-KMS.
+        ("SQS.1", bool(queues) and all(a.get("KmsMasterKeyId") or a.get("SqsManagedSseEnabled") == "true"
+                                       for a in queues.values()),
+         f"{ {name: a.get('KmsMasterKeyId') or ('SSE-SQS' if a.get('SqsManagedSseEnabled') == 'true' else None) for name, a in queues.items()} }"),
+        # SNS.1: a KMS key on every topic.
+        ("SNS.1", bool(topics) and all(a.get("KmsMasterKeyId") for a in topics.values()),
+         f"{ {name: a.get('KmsMasterKeyId') for name, a in topics.items()} }"),
     ]
+
 
 
 def table(rows: list[tuple[str, bool, str]]) -> str:

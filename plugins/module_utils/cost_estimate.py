@@ -128,6 +128,9 @@ def estimate(stack: dict, traffic: dict, prices: dict, ec2: dict) -> dict:
     add(_line("CloudWatch", f"logs stored ({stack['log_retention_days']} days kept)", logs * stack["log_retention_days"] / 30,
               "GB-month", _price(prices, "cloudwatch_logs_store_gib_month")))
     add(_line("Secrets Manager", "secrets", stack.get("secrets", 1), "secret-month", _price(prices, "secret_month")))
+    # The stack's messages key; its requests are few (SNS and SQS reuse a data key for minutes).
+    add(_line("KMS", "customer managed key (topics and queues)", stack.get("kms_keys", 1), "key-month",
+              _price(prices, "kms_key_month")))
     if stack.get("messaging_enabled"):
         orders = float(traffic.get("orders_per_month", 0))
         add(_line("SQS/SNS", "order events: 3 SQS requests (send, receive, delete) an order", orders * 3 / 1e6,

@@ -35,6 +35,10 @@ def stack_names(stack):
         "order_dlq": f"{stack}-orders-dlq",
         "order_topic": f"{stack}-order-events",
         "alert_topic": f"{stack}-alerts",
+        # The customer managed KMS key of the stack's topics and queues (CloudWatch alarms and
+        # AWS Budgets cannot publish to a topic under the AWS managed key).
+        "messages_key_alias": f"alias/{stack}-messages",
+        "budget": f"{stack}-monthly",
         "dashboard": stack,
         "static_bucket": f"{stack}-static",
         # ALB access logs and CloudFront standard logs.

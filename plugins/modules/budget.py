@@ -16,7 +16,7 @@ description:
   - The topic's policy must let C(budgets.amazonaws.com) publish, and an encrypted topic's key
     policy must let it use the key (AWS Cost Management User Guide, "Creating an Amazon SNS topic
     for budget notifications").
-  - Budgets is a global service: the region does not matter to it.
+  - Budgets is a global service, whatever the region.
 options:
   name:
     description: Name of the budget (unique in the account).
@@ -32,9 +32,9 @@ options:
     default: MONTHLY
   cost_filters:
     description:
-      - What the budget counts, as AWS Budgets' C(CostFilters); for example
-        C({"TagKeyValue": ["user:Stack$shop-production"]}) counts the costs of resources tagged
-        Stack=shop-production (the tag must be activated as a cost allocation tag).
+      - "What the budget counts, as AWS Budgets' C(CostFilters); for example
+        C({'TagKeyValue': ['user:Stack$shop-production']}) counts the costs of resources tagged
+        Stack=shop-production (the tag must be activated as a cost allocation tag)."
       - Empty, the whole account.
     type: dict
     default: {}
@@ -44,7 +44,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      type:
+      spend:
         description: Actual spend, or the spend forecast for the period.
         type: str
         choices: [ACTUAL, FORECASTED]
@@ -82,7 +82,7 @@ EXAMPLES = r"""
     notifications:
       - {threshold: 80}
       - {threshold: 100}
-      - {type: FORECASTED, threshold: 100}
+      - {spend: FORECASTED, threshold: 100}
     sns_topic_arn: arn:aws:sns:eu-west-1:123456789012:shop-production-alerts
 """
 
@@ -118,7 +118,7 @@ def amount(value):
 
 
 def notification(item):
-    return {"NotificationType": item["type"], "ComparisonOperator": item["comparison"],
+    return {"NotificationType": item["spend"], "ComparisonOperator": item["comparison"],
             "Threshold": float(item["threshold"]), "ThresholdType": "PERCENTAGE"}
 
 
@@ -235,7 +235,7 @@ def main():
             "time_unit": {"type": "str", "choices": ["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"], "default": "MONTHLY"},
             "cost_filters": {"type": "dict", "default": {}},
             "notifications": {"type": "list", "elements": "dict", "default": [], "options": {
-                "type": {"type": "str", "choices": ["ACTUAL", "FORECASTED"], "default": "ACTUAL"},
+                "spend": {"type": "str", "choices": ["ACTUAL", "FORECASTED"], "default": "ACTUAL"},
                 "threshold": {"type": "float", "required": True},
                 "comparison": {"type": "str", "choices": ["GREATER_THAN", "LESS_THAN", "EQUAL_TO"],
                                "default": "GREATER_THAN"},

@@ -20,7 +20,8 @@ options:
     description:
       - The environment's declared stack. Keys azs, nat_mode, instance_type, root_volume_gib,
         detailed_monitoring, db_class, db_multi_az, db_storage_gib, db_backup_days, cache_enabled,
-        cache_node_type, messaging_enabled, flow_logs_enabled, log_retention_days, alarms, dashboards, secrets.
+        cache_node_type, messaging_enabled, flow_logs_enabled, log_retention_days, alarms, dashboards, secrets,
+        kms_keys.
     type: dict
     required: true
   group:

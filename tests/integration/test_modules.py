@@ -290,7 +290,7 @@ def test_budget_module_converges_the_limit_and_notifications(emulator):
 
     # A new estimate and a forecast alert instead of the 80 % one: only those change.
     changed = module(emulator, "budget", {**args, "limit_usd": 450,
-                                          "notifications": [{"threshold": 100}, {"type": "FORECASTED", "threshold": 100}]},
+                                          "notifications": [{"threshold": 100}, {"spend": "FORECASTED", "threshold": 100}]},
                      "--diff")
     assert changed["changed"] and changed["diff"]["before"]["limit_usd"] == 412.5
     assert changed["diff"]["after"]["limit_usd"] == 450.0

@@ -3,11 +3,13 @@ realistic mode (AWS's latencies at 1/20, throttling, lost answers: helpers.REALI
 destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
 
 import datetime as dt
+import json
+import math
 
 import pytest
 from billable import billable_resources, stack_inventory
 from controls import evaluate, table
-from helpers import import_self_signed_certificate, run_playbook
+from helpers import ROOT, import_self_signed_certificate, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-production"
@@ -16,11 +18,17 @@ REGION = "eu-west-1"
 PLANNED = {"vpcs": 1, "subnets": 9, "internet_gateways": 1, "nat_gateways": 3, "elastic_ips": 3, "route_tables": 5,
            "security_groups": 4, "vpc_endpoints": 1, "flow_logs": 1, "launch_templates": 1, "load_balancers": 1,
            "target_groups": 1, "db_instances": 1, "cache_clusters": 1, "distributions": 1, "auto_scaling_groups": 1,
-           "queues": 2}
+           "queues": 2, "kms_keys": 1, "budgets": 1}
 
 
-# The controls a production build must pass, but for those whose part is not built yet.
-NOT_YET: dict[str, str] = {}
+# The controls a production build must pass, but for those whose part is not built yet (issue 17).
+NOT_YET: dict[str, str] = {
+    "RDS.9": "the audit log (an option group with MARIADB_AUDIT_PLUGIN) and the general log are not exported yet",
+    "ElastiCache.1": "the Redis node keeps no snapshots: the replication group (issue 17, point 1) will",
+    "ElastiCache.3": "one Redis node, no replication group with automatic failover yet (issue 17, point 1)",
+    "ElastiCache.4": "one Redis node, no replication group encrypted at rest yet (issue 17, point 1)",
+    "ElastiCache.5": "one Redis node, no replication group encrypted in transit yet (issue 17, point 1)",
+}
 
 
 def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
@@ -73,7 +81,28 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     print(table(controls))
     assert [c for c in controls if not c[1] and c[0] not in NOT_YET] == [], table(controls)
     assert [c[0] for c in controls if not c[1]] == sorted(NOT_YET), "a control of NOT_YET holds now: take it out"
-    assert len(controls) == 18
+    assert len(controls) == 31
+
+    # Topics and queues under the stack's own key (CloudWatch and Budgets may use it: the key's policy).
+    kms = emulator.client("kms", REGION)
+    key = kms.describe_key(KeyId=f"alias/{STACK}-messages")["KeyMetadata"]
+    assert key["KeyManager"] == "CUSTOMER" and kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    services = next(st for st in json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])[
+        "Statement"] if st["Sid"] == "ServicesPublishEncryptedMessages")
+    assert sorted(services["Principal"]["Service"]) == ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+    # A month's budget: the cost report's estimate (docs/reports/cost, kept current by
+    # test_cost_and_scaling) with 25 % headroom, alerting the alert topic at 80 % and 100 %.
+    estimate = json.loads((ROOT / "docs/reports/cost/shop-production.json").read_text())["total"]
+    budgets = emulator.client("budgets")
+    budget = budgets.describe_budget(AccountId="123456789012", BudgetName=f"{STACK}-monthly")["Budget"]
+    assert float(budget["BudgetLimit"]["Amount"]) == math.ceil(estimate * 1.25)
+    assert budget["CostFilters"] == {"TagKeyValue": [f"user:Stack${STACK}"]}
+    alerts = [(n["NotificationType"], n["Threshold"]) for n in budgets.describe_notifications_for_budget(
+        AccountId="123456789012", BudgetName=f"{STACK}-monthly")["Notifications"]]
+    assert sorted(alerts) == [("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECASTED", 100.0)]
+    topic = emulator.client("sns", REGION).get_topic_attributes(
+        TopicArn=f"arn:aws:sns:{REGION}:123456789012:{STACK}-alerts")["Attributes"]
+    assert "budgets.amazonaws.com" in topic["Policy"] and topic["KmsMasterKeyId"] == f"alias/{STACK}-messages"
 
     again = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
@@ -92,6 +121,8 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     assert billable_resources(emulator, REGION) == {}
     snapshots = emulator.client("rds", REGION).describe_db_snapshots()["DBSnapshots"]
     assert any(s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots)
+    # The key waits out KMS's deletion window (7 days); a build within it brings it back.
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 def test_check_mode_on_an_empty_account_creates_nothing(emulator):
