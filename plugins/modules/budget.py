@@ -133,6 +133,7 @@ class Budget:
         self.client = calls.client(module, "budgets")
         self.account = calls.client(module, "sts").get_caller_identity(aws_retry=True)["Account"]
         self.name = module.params["name"]
+        self.unchanged = None  # (budget, notifications) as read, when present() changed nothing
 
     def read(self):
         try:
@@ -165,9 +166,9 @@ class Budget:
             changed.append("cost_filters")
         return changed
 
-    def converge_notifications(self, subscriber):
+    def converge_notifications(self, subscriber, existing):
         wanted = {key(n): n for n in map(notification, self.module.params["notifications"])}
-        found = {key(f["notification"]): f for f in self.notifications()}
+        found = {key(f["notification"]): f for f in existing}
         changed = False
         for name, item in wanted.items():
             if name not in found:
@@ -208,7 +209,9 @@ class Budget:
         changed = self.differs(found, wanted)
         if changed and not self.module.check_mode:
             self.client.update_budget(aws_retry=True, AccountId=self.account, NewBudget=wanted)
-        notified, before, after = self.converge_notifications(subscriber)
+        existing = self.notifications()
+        notified, before, after = self.converge_notifications(subscriber, existing)
+        self.unchanged = None if changed or notified else (found, existing)  # no need to read them again
         summary = {"limit_usd": amount(found["BudgetLimit"]["Amount"]) / 100, "time_unit": found.get("TimeUnit"),
                    "cost_filters": found.get("CostFilters") or {}, "notifications": before}
         return bool(changed) or notified, summary, {
@@ -260,8 +263,13 @@ def main():
         if params["state"] == "absent":
             module.exit_json(changed=budget.absent(), budget=None, notifications=[])
         changed, before, after = budget.present()
-        result = {"changed": changed, "budget": budget.read() or budget.wanted(),
-                  "notifications": budget.notifications() if not module.check_mode or before else []}
+        if budget.unchanged:
+            found, notifications = budget.unchanged
+        elif module.check_mode:
+            found, notifications = budget.wanted(), []
+        else:
+            found, notifications = budget.read(), budget.notifications()
+        result = {"changed": changed, "budget": found, "notifications": notifications}
         if changed:
             result["diff"] = {"before": before, "after": after}
         module.exit_json(**result)

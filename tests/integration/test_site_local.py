@@ -334,9 +334,11 @@ def test_second_run_changes_nothing(emulator, built):
     # The stack is read once (shop.aws.stack_info is the only reader of the NAT Gateways when
     # nothing changes), and the run stays well under the 394 calls it made before stack_info
     # (224 since the edge's parts: the origin secret, the prefix list, the log bucket, the ALB's
-    # listeners read before they are converged and their rules converged in a second call).
+    # listeners read before they are converged and their rules converged in a second call; 247
+    # since the messages key, 7 reads of kms_key_info, the topics' encryption, 2, and the budget,
+    # its account, itself, its notifications and their 3 subscribers).
     assert calls["calls"].get("ec2:DescribeNatGateways") == 1, calls
-    assert calls["total"] <= 240, calls
+    assert calls["total"] <= 250, calls
 
 
 def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):

@@ -2,24 +2,9 @@
 kms.py, budgets.py): keys named by ARN, AWS managed keys as AWS's; a budget updated in place and
 its notifications' subscribers."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from helpers import Emulator, free_port  # noqa: E402
-
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("kms-budgets"))
-    emu.start()
-    yield emu
-    emu.stop()
+ACCOUNT = "123456789012"  # tests/conftest.py's session emulator (moto's default account)
 
 
 def test_a_key_named_by_arn_is_scheduled_for_deletion_and_brought_back(emulator):
