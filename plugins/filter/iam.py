@@ -30,9 +30,10 @@ S3_ACCOUNT_WIDE = {"s3:ListAllMyBuckets"}  # no bucket to scope it to (S3 resour
 IAM_ACCOUNT_WIDE = {"iam:ListRoles", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:GetAccountSummary",
                     "iam:ListAccountAliases"}
 # Whom the stack's roles are passed to: the web and builder instances' profile, the flow logs'
-# delivery role (EC2 User Guide, "Permissions to pass a role"; VPC User Guide, "IAM role for
-# publishing flow logs to CloudWatch Logs").
-PASSED_TO = ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+# delivery role, the database's Enhanced Monitoring role (EC2 User Guide, "Permissions to pass a
+# role"; VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs"; RDS User Guide,
+# "Setting up and enabling Enhanced Monitoring").
+PASSED_TO = ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"]
 # The service-linked roles an account's first Auto Scaling group, load balancer, DB instance
 # and cache cluster make (each service's "Using service-linked roles").
 LINKED_SERVICES = ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",

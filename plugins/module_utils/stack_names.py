@@ -23,10 +23,13 @@ def stack_names(stack):
         "auto_scaling_group": f"{stack}-web",
         "launch_template": f"{stack}-web",
         "web_role": f"{stack}-web",
+        # The role RDS Enhanced Monitoring publishes the DB instance's OS metrics with.
+        "db_monitoring_role": f"{stack}-rds-monitoring",
         "security_groups": {tier: f"{stack}-{tier}" for tier in SECURITY_TIERS},
         "db_instance": f"{stack}-mysql",
         "db_subnet_group": f"{stack}-db",
         "db_parameter_group": f"{stack}-mysql",
+        "db_option_group": f"{stack}-mysql",
         "db_secret": f"{stack}/db",
         # The value CloudFront adds to every request to the ALB, which refuses requests without it.
         "origin_secret": f"{stack}/origin-verify",

@@ -24,6 +24,8 @@ publishes the fleet's CloudWatch metrics, ``alarms.py`` evaluates the alarms on 
 emulator's clock (``clock.py``, ``--clock-rate``: ``/_emulator/clock``; the alarms' notifications
 at ``/_emulator/notifications``); ``--instance-cpus`` bounds each instance's container to its type's
 vCPUs times that many CPUs of this machine (``/_emulator/fleet`` changes it while the fleet runs).
+The fleet's database stand-ins serve TLS under ``tls.py``'s authority, its certificate at
+``/_emulator/tls/ca.pem``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import dataplane  # noqa: E402
 import metrics  # noqa: E402
 import realism  # noqa: E402
 import services  # noqa: E402
+import tls  # noqa: E402
 from services import ec2, elbv2, iam, s3  # noqa: E402
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -100,6 +103,8 @@ class Front:
             return self._fleet(environ, start_response)
         if path.startswith("/_emulator/iam"):
             return self._iam(environ, start_response)
+        if path.startswith("/_emulator/tls/ca.pem"):
+            return self._answer(start_response, 200, "application/x-pem-file", tls.AUTHORITY.ca_pem().encode())
         if path.startswith("/_emulator/notifications"):
             return self._answer(start_response, 200, "application/json", json.dumps(
                 {"notifications": alarms.NOTIFICATIONS.listing()}, default=str).encode())

@@ -6,8 +6,10 @@ With ``awsemu.py start --fleet`` the emulator keeps, beside its API:
   the instance ID, booted with systemd, running the instance's user data as cloud-init would;
   an instance that stops or terminates loses its container;
 - a stand-in for every RDS instance (MariaDB, with the instance's master user, password and
-  database) and every ElastiCache cluster (Redis), reachable from the fleet under the endpoint
-  names the APIs return;
+  database, serving TLS with a certificate of tls.py's authority for its endpoint name, and
+  refusing clients without TLS while its parameter group's require_secure_transport is 1) and
+  every ElastiCache cluster (Redis), reachable from the fleet under the endpoint names the APIs
+  return;
 - the target groups' health checks, made for real against those containers with each target
   group's path, port, interval, timeout, thresholds and success codes, and the deregistration
   delay (``draining``) before a deregistered target is gone: DescribeTargetHealth answers from
@@ -33,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import clock
+import tls
 
 log = logging.getLogger("awsemu.fleet")
 
@@ -109,6 +112,7 @@ class Fleet:
         self.failed: set[str] = set()  # instances whose container would not start or boot
         self.managed: dict[str, bool] = {}  # instance ID -> runs in the fleet
         self.backing: dict[str, str] = {}  # endpoint host name -> container IP
+        self.tls_required: dict[str, bool] = {}  # database container -> require_secure_transport applied
         self.health: dict[tuple[str, str], TargetHealth] = {}
         self.draining: dict[tuple[str, str], float] = {}  # (target group ARN, target) -> until
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="fleet")
@@ -175,7 +179,8 @@ class Fleet:
                 if str(db.engine).startswith(("mysql", "mariadb")) and db.status != "deleting":
                     wanted[f"emu{self.port}-rds-{db.db_instance_identifier}"] = {
                         "kind": "rds", "host": db.address, "user": db.master_username,
-                        "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or ""}
+                        "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or "",
+                        "require_tls": _requires_tls(backend, db)}
         for backend in self._backends(elasticache_backends):
             for cluster in list(backend.cache_clusters.values()):
                 if cluster.cache_cluster_status == "available" and cluster.engine == "redis":
@@ -189,6 +194,8 @@ class Fleet:
         for name, spec in backing.items():
             if name not in existing and name not in self.failed:
                 self._start_backing(name, spec)
+            elif spec["kind"] == "rds" and name in self.tls_required and self.tls_required[name] != spec["require_tls"]:
+                self._require_tls(name, spec["require_tls"])
         wanted = self._wanted_instances()
         for name, labels in existing.items():
             kind = labels.get("shop.kind")
@@ -199,6 +206,7 @@ class Fleet:
                     self.addresses.pop(name, None)
                     self.instances.pop(name, None)
                     self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host")}
+                    self.tls_required.pop(name, None)
         for instance_id, (instance, image) in wanted.items():
             with self.lock:
                 if instance_id in existing or instance_id in self.booting or instance_id in self.failed:
@@ -242,6 +250,8 @@ class Fleet:
             return
         if spec["kind"] == "rds":
             podman("exec", name, "systemctl", "disable", "--now", "redis-server")
+            if not self._serve_tls(name, spec):
+                return
             # The master user as RDS creates it; the password goes through stdin, not argv.
             user, password = _sql_string(spec["user"]), _sql_string(spec["password"])
             database = (spec["database"] or "mysql").replace("`", "``")
@@ -257,6 +267,37 @@ class Fleet:
         with self.lock:
             self.backing[spec["host"]] = address
         log.info("%s (%s) runs at %s", name, spec["host"], address)
+
+    def _serve_tls(self, name: str, spec: dict) -> bool:
+        """MariaDB with a certificate for the endpoint name, and require_secure_transport as the
+        instance's parameter group has it (dynamic on RDS: applied without a restart later on)."""
+        certificate, key = tls.AUTHORITY.issue(spec["host"])
+        files = {"ca.pem": tls.AUTHORITY.ca_pem(), "server.pem": certificate, "server-key.pem": key}
+        for file_name, content in files.items():
+            wrote = podman("exec", "-i", name, "sh", "-c",
+                           f"install -d -o mysql -m 0750 /etc/mysql/tls && umask 077 && "
+                           f"cat > /etc/mysql/tls/{file_name} && chown mysql /etc/mysql/tls/{file_name}", stdin=content)
+            if wrote.returncode != 0:
+                log.error("could not write %s into %s: %s", file_name, name, wrote.stderr.strip())
+                return False
+        settings = ("[mariadb]\nssl_ca=/etc/mysql/tls/ca.pem\nssl_cert=/etc/mysql/tls/server.pem\n"
+                    "ssl_key=/etc/mysql/tls/server-key.pem\n"
+                    f"require_secure_transport={'ON' if spec['require_tls'] else 'OFF'}\n")
+        done = podman("exec", "-i", name, "sh", "-c",
+                      "cat > /etc/mysql/mariadb.conf.d/90-tls.cnf && systemctl restart mariadb", stdin=settings)
+        if done.returncode != 0:
+            log.error("could not restart %s with TLS: %s", name, done.stderr.strip())
+            return False
+        self.tls_required[name] = spec["require_tls"]
+        return True
+
+    def _require_tls(self, name: str, required: bool) -> None:
+        done = podman("exec", "-i", name, "mysql", stdin=f"SET GLOBAL require_secure_transport={'ON' if required else 'OFF'};\n")
+        if done.returncode != 0:
+            log.error("could not set require_secure_transport in %s: %s", name, done.stderr.strip())
+            return
+        self.tls_required[name] = required
+        log.info("%s: require_secure_transport %s", name, "ON" if required else "OFF")
 
     def _boot_instance(self, instance, image: str) -> None:
         try:
@@ -412,6 +453,13 @@ class Fleet:
             return None
         with self.lock:
             return self.health.setdefault((group.arn, target_id), TargetHealth())
+
+
+def _requires_tls(backend, db) -> bool:
+    """The instance's parameter group's require_secure_transport (RDS for MySQL: 0 by default)."""
+    group = backend.db_parameter_groups.get(getattr(db, "db_parameter_group_name", None) or "")
+    value = (group.parameters.get("require_secure_transport", {}) if group is not None else {}).get("ParameterValue")
+    return str(value).upper() in ("1", "ON", "TRUE")
 
 
 def _sql_string(value: str) -> str:

@@ -24,11 +24,18 @@ function shop_db(): PDO
         throw new RuntimeException('no database settings in ' . SHOP_CONFIG);
     }
     $dsn = sprintf('mysql:host=%s;port=%d;dbname=%s;charset=utf8mb4', $db['host'], (int) $db['port'], $db['name']);
-    return new PDO($dsn, $db['user'], $db['password'], [
+    $options = [
         PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
         PDO::ATTR_DEFAULT_FETCH_MODE => PDO::FETCH_ASSOC,
         PDO::ATTR_TIMEOUT => 2,
-    ]);
+    ];
+    if (!empty($db['ssl_ca'])) {
+        // TLS, the server's certificate verified against the stack's CA bundle (the database
+        // refuses connections without TLS: require_secure_transport).
+        $options[PDO::MYSQL_ATTR_SSL_CA] = $db['ssl_ca'];
+        $options[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] = true;
+    }
+    return new PDO($dsn, $db['user'], $db['password'], $options);
 }
 
 /**

@@ -8,7 +8,9 @@ through the instance role and renders them for the application:
 1. sizes the PHP-FPM pool from this instance's memory, or its container's limit (/run/shop/fpm.env);
 2. reads the stack's settings from SSM (GetParametersByPath under SHOP_SETTINGS_PATH) and the
    database credentials from Secrets Manager (the secret named by the `db-secret-name`
-   setting), and writes /etc/shop/app.json, readable by the web server's group only;
+   setting), fetches the CA bundle the database's certificate chains to (the `db-ca-bundle-url`
+   setting; a copy fetched before serves when the URL does not answer), and writes
+   /etc/shop/app.json, readable by the web server's group only;
 3. renders the CloudWatch agent configuration with the stack's log group names (and loads
    it into the agent where the agent is installed);
 4. runs the current release's setup hook (schema), if it has one.
@@ -105,7 +107,14 @@ def settings_from_parameters(parameters: list[dict], path: str) -> dict[str, str
     return {p["Name"][len(prefix):]: p["Value"] for p in parameters if p["Name"].startswith(prefix)}
 
 
-def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict) -> dict:
+def check_ca_bundle(text: str, url: str) -> str:
+    """The bundle as fetched, if it holds at least one PEM certificate."""
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigureError(f"the CA bundle at {url} holds no PEM certificate")
+    return text
+
+
+def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict, ssl_ca: str = "") -> dict:
     missing = [key for key in REQUIRED_SECRET_KEYS if not secret.get(key)]
     if missing:
         raise ConfigureError(f"the database secret {settings.get('db-secret-name')!r} has no {', '.join(missing)}")
@@ -118,10 +127,11 @@ def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict) ->
             "name": secret.get("dbname") or "shop",
             "user": secret["username"],
             "password": secret["password"],
+            "ssl_ca": ssl_ca,
         },
         "cache": {},
         "app": {key.replace("-", "_"): value for key, value in sorted(settings.items())
-                if key not in ("db-secret-name", "cache-endpoint")},
+                if key not in ("db-secret-name", "cache-endpoint", "db-ca-bundle-url")},
     }
     endpoint = settings.get("cache-endpoint", "")
     if endpoint:
@@ -176,6 +186,26 @@ def fetch_secret(secrets, name: str) -> dict:
         return json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
     except (KeyError, ValueError) as error:
         raise ConfigureError(f"the secret {name!r} is not a JSON object with a SecretString") from error
+
+
+def fetch_ca_bundle(url: str, path: Path, attempts: int = 5) -> str:
+    """The CA bundle at ``url`` written to ``path``; the copy already there when the URL fails."""
+    import urllib.request
+
+    def fetch() -> str:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - the stack's setting, http(s)
+            return check_ca_bundle(answer.read().decode("ascii", "replace"), url)
+
+    try:
+        bundle = with_retries(f"fetching the database CA bundle {url}", fetch, attempts=attempts)
+    except ConfigureError:
+        if path.exists():
+            log(f"could not fetch {url}: using the copy fetched before ({path})")
+            return str(path)
+        raise
+    if write_atomic(path, bundle, 0o644):
+        log(f"database CA bundle from {url} in {path}")
+    return str(path)
 
 
 def with_retries(what: str, call, attempts: int = 5, delay: float = 2.0):
@@ -245,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         ssm, secrets = aws_clients(stack)
         settings = with_retries("reading the SSM parameters", lambda: fetch_settings(ssm, stack["SHOP_SETTINGS_PATH"]))
         secret = with_retries("reading the database secret", lambda: fetch_secret(secrets, settings["db-secret-name"]))
-        config = app_config(stack, settings, secret)
+        ca_url = settings.get("db-ca-bundle-url", "")
+        ssl_ca = fetch_ca_bundle(ca_url, Path(paths["db_ca_bundle"])) if ca_url else ""
+        config = app_config(stack, settings, secret, ssl_ca)
     except ConfigureError as error:
         log(f"error: {error}")
         return 1

@@ -64,8 +64,10 @@ def main() -> int:
         kwargs["endpoint_url"] = os.environ["SHOP_AWS_ENDPOINT_URL"]
     sns = boto3.client("sns", **kwargs)
     db = config["database"]
+    # Over TLS, the server's certificate and name verified, when the stack publishes its CA bundle.
+    tls = {"ssl_ca": db["ssl_ca"], "ssl_verify_cert": True, "ssl_verify_identity": True} if db.get("ssl_ca") else {}
     connection = pymysql.connect(host=db["host"], port=int(db["port"]), user=db["user"], password=db["password"],
-                                 database=db["name"], connect_timeout=5, autocommit=False)
+                                 database=db["name"], connect_timeout=5, autocommit=False, **tls)
     log(f"relaying order messages to {topic_arn}")
     while True:
         if relay_once(connection, sns, topic_arn) == 0:

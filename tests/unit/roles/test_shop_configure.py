@@ -76,12 +76,38 @@ STACK = {"SHOP_STACK": "shop-prod", "SHOP_REGION": "eu-west-1", "SHOP_SETTINGS_P
     ("10.0.3.4:6380", {"host": "10.0.3.4", "port": 6380}),
 ])
 def test_app_config(sc, endpoint, cache):
-    settings = {"db-secret-name": "shop-prod/db", "cache-endpoint": endpoint, "static-base-url": "https://d1.cloudfront.net/static"}
-    config = sc.app_config(STACK, settings, SECRET)
-    assert config["database"] == {"host": "db.internal", "port": 3306, "name": "shop", "user": "admin", "password": "p4ss"}
+    settings = {"db-secret-name": "shop-prod/db", "cache-endpoint": endpoint, "static-base-url": "https://d1.cloudfront.net/static",
+                "db-ca-bundle-url": "https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem"}
+    config = sc.app_config(STACK, settings, SECRET, "/etc/shop/db-ca-bundle.pem")
+    assert config["database"] == {"host": "db.internal", "port": 3306, "name": "shop", "user": "admin", "password": "p4ss",
+                                  "ssl_ca": "/etc/shop/db-ca-bundle.pem"}
     assert config["cache"] == cache
     assert config["app"] == {"static_base_url": "https://d1.cloudfront.net/static"}
     assert config["stack"] == "shop-prod" and config["region"] == "eu-west-1"
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def test_the_ca_bundle_is_fetched_and_kept(sc, tmp_path, monkeypatch):
+    source = tmp_path / "bundle.pem"
+    source.write_text(PEM)
+    monkeypatch.setattr(sc, "write_atomic", lambda path, content, mode, group=None: path.write_text(content) or True)
+    kept = tmp_path / "db-ca-bundle.pem"
+    assert sc.fetch_ca_bundle(source.as_uri(), kept, attempts=1) == str(kept)
+    assert kept.read_text() == PEM
+    # The URL gone: the copy fetched before serves; without one, the failure names the URL.
+    source.unlink()
+    assert sc.fetch_ca_bundle(source.as_uri(), kept, attempts=1) == str(kept)
+    with pytest.raises(sc.ConfigureError, match=r"fetching the database CA bundle file://.*bundle.pem failed"):
+        sc.fetch_ca_bundle(source.as_uri(), tmp_path / "none.pem", attempts=1)
+
+
+def test_a_ca_bundle_without_a_certificate_is_refused(sc, tmp_path):
+    page = tmp_path / "login.html"
+    page.write_text("<html>captive portal</html>")
+    with pytest.raises(sc.ConfigureError, match="login.html holds no PEM certificate"):
+        sc.fetch_ca_bundle(page.as_uri(), tmp_path / "kept.pem", attempts=1)
 
 
 def test_app_config_names_what_the_secret_lacks(sc):

@@ -4,7 +4,9 @@ Fixes (always on):
 - DescribeDBParameterGroups of a missing name fails with DBParameterGroupNotFound;
 - a new MySQL 8 DB parameter group holds the engine-default parameters;
 - gp3 baseline IOPS and throughput in DescribeDBInstances;
-- DeleteDBSubnetGroup refused while an instance (deleting ones included) uses the group.
+- DeleteDBSubnetGroup refused while an instance (deleting ones included) uses the group;
+- option groups for MySQL 8.4, refused deletion while an instance or a snapshot uses them;
+- Performance Insights and Enhanced Monitoring settings kept, returned and checked as RDS does.
 
 Realistic mode: CreateDBInstance answers ``creating``, then ``backing-up`` (the first automated
 backup), then ``available``: ~7 min single-AZ, ~15 min Multi-AZ, with no ``Endpoint`` until the
@@ -32,8 +34,18 @@ INSTANCE_CHANGES = {"db_instance_class", "allocated_storage", "multi_az", "engin
                     "iops", "storage_throughput", "max_allocated_storage"}
 
 
+# Instance classes Performance Insights (Database Insights) does not support for RDS for MySQL
+# (RDS User Guide, "Amazon RDS DB engine, Region, and instance class support for Database Insights").
+NO_PERFORMANCE_INSIGHTS = {"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+# PerformanceInsightsRetentionPeriod: 7, 31 x 1-23 months, or 731 (RDS API reference, CreateDBInstance).
+PI_RETENTION_DAYS = {7, 731} | {31 * months for months in range(1, 24)}
+# MonitoringInterval (RDS API reference, CreateDBInstance).
+MONITORING_INTERVALS = {0, 1, 5, 10, 15, 30, 60}
+
+
 def install() -> None:
     _install_fixes()
+    _install_options_and_insight()
     _install_lifecycle()
 
 
@@ -110,6 +122,128 @@ def _install_fixes() -> None:
         return original_delete_subnet_group(self, subnet_name)
 
     RDSBackend.delete_subnet_group = delete_subnet_group
+
+
+def _install_options_and_insight() -> None:
+    from moto.iam.models import iam_backends
+    from moto.rds.exceptions import OptionGroupNotFoundFaultError, RDSClientError
+    from moto.rds.models import DBInstance, OptionGroup, RDSBackend
+
+    # Option groups exist for RDS for MySQL 8.4, and its MARIADB_AUDIT_PLUGIN option with them
+    # (RDS User Guide, "Options for MySQL DB instances": all MySQL 8.4 versions); moto 5.2 knows
+    # MySQL majors up to 8.0 only.
+    original_create_og = RDSBackend.create_option_group
+
+    def create_option_group(self, option_group_kwargs):
+        if option_group_kwargs.get("engine_name") != "mysql" or option_group_kwargs.get("major_engine_version") != "8.4":
+            return original_create_og(self, option_group_kwargs)
+        name = option_group_kwargs["option_group_name"]
+        if name in self.option_groups:
+            raise RDSClientError("OptionGroupAlreadyExistsFault", f"An option group named {name} already exists.")
+        if not option_group_kwargs.get("option_group_description"):
+            raise RDSClientError("InvalidParameterValue",
+                                 "The parameter OptionGroupDescription must be provided and must not be blank.")
+        self.option_groups[name] = OptionGroup(self, **option_group_kwargs)
+        return self.option_groups[name]
+
+    RDSBackend.create_option_group = create_option_group
+
+    # DeleteOptionGroup of a group an instance or a DB snapshot uses: InvalidOptionGroupStateFault
+    # (RDS User Guide, "Deleting an option group"); moto 5.2 deletes it.
+    original_delete_og = RDSBackend.delete_option_group
+
+    def delete_option_group(self, option_group_name):
+        if option_group_name not in self.option_groups:
+            raise OptionGroupNotFoundFaultError(option_group_name)
+        name = option_group_name.lower()
+        users = [d for d in self.databases.values() if str(getattr(d, "option_group_name", "")).lower() == name]
+        users += [s for s in self.database_snapshots.values()
+                  if str(getattr(s.database, "option_group_name", "")).lower() == name]
+        if users:
+            raise RDSClientError("InvalidOptionGroupStateFault",
+                                 f"The option group '{option_group_name}' cannot be deleted because it is in use.")
+        return original_delete_og(self, option_group_name)
+
+    RDSBackend.delete_option_group = delete_option_group
+
+    def check_insight(self, database, kwargs) -> None:
+        """Refuse what RDS refuses of Performance Insights and Enhanced Monitoring settings."""
+        instance_class = kwargs.get("db_instance_class") or getattr(database, "db_instance_class", "")
+        pi_enabled = kwargs.get("enable_performance_insights")
+        if pi_enabled is None:
+            pi_enabled = bool(getattr(database, "performance_insights_enabled", False))
+        if pi_enabled and instance_class in NO_PERFORMANCE_INSIGHTS:
+            raise RDSClientError("InvalidParameterCombination", "Performance Insights not supported for this configuration.")
+        retention = kwargs.get("performance_insights_retention_period")
+        if retention is not None and int(retention) not in PI_RETENTION_DAYS:
+            raise RDSClientError("InvalidParameterValue",
+                                 f"Invalid Performance Insights retention period {retention}: valid values are 7, "
+                                 "month * 31 (month 1-23) and 731.")
+        interval = kwargs.get("monitoring_interval")
+        if interval is None:
+            interval = getattr(database, "monitoring_interval", 0) or 0
+        if int(interval) not in MONITORING_INTERVALS:
+            raise RDSClientError("InvalidParameterValue",
+                                 f"Invalid MonitoringInterval {interval}: valid values are 0, 1, 5, 10, 15, 30, 60.")
+        role_arn = kwargs.get("monitoring_role_arn") or getattr(database, "monitoring_role_arn", None)
+        if int(interval) > 0:
+            # "If MonitoringInterval is set to a value other than 0, supply a MonitoringRoleArn value"
+            # (RDS API reference); the role must let monitoring.rds.amazonaws.com assume it (RDS
+            # User Guide, "Setting up and enabling Enhanced Monitoring").
+            if not role_arn:
+                raise RDSClientError("InvalidParameterCombination", "A MonitoringRoleARN value is required if you "
+                                     "specify a MonitoringInterval value other than 0.")
+            role_name = str(role_arn).rsplit("/", 1)[-1]
+            roles = [r for r in iam_backends[self.account_id]["global"].roles.values() if r.name == role_name]
+            if not roles or "monitoring.rds.amazonaws.com" not in str(roles[0].assume_role_policy_document):
+                raise RDSClientError("InvalidParameterValue", "IAM role ARN value is invalid or does not include the "
+                                     "required permissions for: ENHANCED_MONITORING")
+
+    def record_insight(database, kwargs) -> None:
+        if kwargs.get("enable_performance_insights") is not None:
+            database.performance_insights_enabled = bool(kwargs["enable_performance_insights"])
+        if getattr(database, "performance_insights_enabled", False):
+            # Defaults: 7 days, the account's aws/rds key (RDS API reference, CreateDBInstance).
+            if kwargs.get("performance_insights_retention_period") is not None:
+                database.performance_insights_retention_period = int(kwargs["performance_insights_retention_period"])
+            elif not getattr(database, "performance_insights_retention_period", None):
+                database.performance_insights_retention_period = 7
+            database.performance_insights_kms_key_id = (
+                kwargs.get("performance_insights_kms_key_id")
+                or getattr(database, "performance_insights_kms_key_id", None)
+                or f"arn:aws:kms:{database.region}:{database.account_id}:key/aws-rds")
+        else:
+            database.performance_insights_enabled = False
+            database.performance_insights_retention_period = None
+            database.performance_insights_kms_key_id = None
+        if kwargs.get("monitoring_interval") is not None:
+            database.monitoring_interval = int(kwargs["monitoring_interval"])
+        if kwargs.get("monitoring_role_arn"):
+            database.monitoring_role_arn = kwargs["monitoring_role_arn"]
+        database.monitoring_interval = int(getattr(database, "monitoring_interval", 0) or 0)
+        # The instance's OS metrics go to the log stream named by its resource ID in RDSOSMetrics.
+        database.enhanced_monitoring_resource_arn = (
+            f"arn:aws:logs:{database.region}:{database.account_id}:log-group:RDSOSMetrics:log-stream:"
+            f"{database.dbi_resource_id}" if database.monitoring_interval else None)
+
+    original_create = RDSBackend.create_db_instance
+    original_modify = RDSBackend.modify_db_instance
+
+    def create_db_instance(self, db_kwargs):
+        check_insight(self, None, db_kwargs)
+        database = original_create(self, db_kwargs)
+        record_insight(database, db_kwargs)
+        return database
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        check_insight(self, self.describe_db_instances(db_instance_identifier)[0], db_kwargs)
+        database = original_modify(self, db_instance_identifier, db_kwargs)
+        record_insight(database, db_kwargs)
+        return database
+
+    RDSBackend.create_db_instance = create_db_instance
+    RDSBackend.modify_db_instance = modify_db_instance
+    DBInstance.performance_insights_enabled = False
 
 
 def _install_lifecycle() -> None:
