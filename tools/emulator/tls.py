@@ -34,7 +34,7 @@ class Authority:
             key = ec.generate_private_key(ec.SECP256R1())
             name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "shop emulator"),
                               x509.NameAttribute(NameOID.COMMON_NAME, "shop emulator CA")])
-            now = datetime.datetime.now(datetime.timezone.utc)
+            now = datetime.datetime.now(datetime.UTC)
             self._certificate = (
                 x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
@@ -56,7 +56,7 @@ class Authority:
         """A server certificate for ``hostname`` and its key, both PEM."""
         self._ensure()
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         certificate = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname[:64])]))
