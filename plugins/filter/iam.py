@@ -17,7 +17,7 @@ deployer_policy(declarations, stack_name, max_chars=6144)
                           iam_actions_unexercised: {service:Action: why, ...}}}.
     One statement per role, its actions on "*" except: S3's, allowed on the stack's buckets
     (<stack>-*) and their objects only; IAM's, on the stack's roles and instance profiles
-    (<stack>-*) only, iam:PassRole only to EC2 and VPC Flow Logs, and
+    (<stack>-*) only, iam:PassRole only to EC2, VPC Flow Logs and RDS Enhanced Monitoring, and
     iam:CreateServiceLinkedRole only for the services the stack uses. An action two roles
     declare is listed once, by the first in name order. Returns the policy documents, as many as it takes for each to stay
     within max_chars characters without whitespace (IAM's quota for a managed policy: 6,144,

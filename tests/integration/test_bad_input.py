@@ -68,6 +68,14 @@ CASES = [
      ["database_backup_window must be at least 30 minutes long (got '02:00-02:10', 10 minutes)"]),
     ("reserved master user", {"database_master_username": "rdsadmin"},
      ["database_master_username must not be rdsadmin, a name RDS reserves (got 'rdsadmin')"]),
+    ("performance insights on a micro class", {"database_performance_insights": True},
+     ["database_performance_insights must be false on database_instance_class db.t4g.micro: Performance Insights does "
+      "not support the db.t2.micro, db.t2.small, db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small classes (got true)"]),
+    ("enhanced monitoring interval and audit event", {"database_monitoring_interval": 45,
+                                                      "database_audit_events": ["CONNECT", "QUERIES"]},
+     ["database_audit_events must be among CONNECT, QUERY, TABLE, QUERY_DDL, QUERY_DML, QUERY_DML_NO_SELECT, QUERY_DCL, "
+      "the MariaDB Audit Plugin's SERVER_AUDIT_EVENTS (got QUERIES)",
+      "database_monitoring_interval must be 0 (off), 1, 5, 10, 15, 30 or 60 seconds (got 45)"]),
     ("unknown log export", {"database_log_exports": ["error", "slow"]},
      "value of database_log_exports must be one or more of: audit, error, general, slowquery"),
     ("bad bucket name", {"cdn_bucket_name": "Shop_Static"},

@@ -183,6 +183,30 @@ def test_every_instance_is_a_container_of_its_ami_reached_by_ansible(fleet):
         assert f"ok: [{instance_id}]" in run.output
 
 
+def test_the_shop_reaches_its_database_over_verified_tls_only(fleet):
+    """The parameter group requires TLS; the app, the relay and the release's setup connected with
+    it (the pages the other tests load); a client without TLS is refused, and one that does not
+    trust the stack's CA bundle cannot connect."""
+    rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+    status = podman("exec", rds, "mysql", "-N", "-B", "-e",
+                    "SELECT @@require_secure_transport; SHOW GLOBAL STATUS LIKE 'Ssl_accepts'", check=True).stdout.split()
+    assert status[0] == "1" and int(status[2]) > 0, status
+    instance_id = sorted(i["InstanceId"] for i in in_service(fleet))[0]
+    config = json.loads(podman("exec", instance_id, "cat", "/etc/shop/app.json", check=True).stdout)
+    assert config["database"]["ssl_ca"] == "/etc/shop/db-ca-bundle.pem"
+    attempt = """$d = json_decode(file_get_contents('/etc/shop/app.json'), true)['database'];
+$o = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION];
+if ($argv[1] === 'tls') { $o[PDO::MYSQL_ATTR_SSL_CA] = $d['ssl_ca']; $o[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] = true; }
+if ($argv[1] === 'untrusted') { $o[PDO::MYSQL_ATTR_SSL_CA] = '/etc/ssl/certs/ca-certificates.crt'; $o[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] = true; }
+try { $db = new PDO("mysql:host={$d['host']};port={$d['port']};dbname={$d['name']}", $d['user'], $d['password'], $o);
+      echo $db->query("SHOW SESSION STATUS LIKE 'Ssl_version'")->fetch()[1]; }
+catch (PDOException $e) { echo 'refused: ', $e->getMessage(); }"""
+    answers = {how: podman("exec", instance_id, "php", "-r", attempt, how).stdout for how in ("tls", "plain", "untrusted")}
+    assert answers["tls"].startswith("TLSv1."), answers
+    assert "refused" in answers["plain"] and "insecure transport are prohibited" in answers["plain"], answers
+    assert "refused" in answers["untrusted"] and "certificate verify failed" in answers["untrusted"], answers
+
+
 def edge(emulator) -> dict:
     """The stack's distribution and ALB on the data plane: their local URLs."""
     listing = emulator.dataplane()
