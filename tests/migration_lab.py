@@ -8,7 +8,9 @@ localhost/shop-backing:12 (Debian's MariaDB 10.11, mydumper, PyMySQL):
 - the target, standing in for RDS: its master account shop_admin has RDS's master privileges
   (no SUPER, so foreign definers are refused as on RDS) and RDS's replication procedures
   (mysql.rds_set_external_master, rds_start_replication, rds_stop_replication,
-  rds_reset_external_master), written here after the RDS user guide;
+  rds_reset_external_master), written here after the RDS user guide; it requires TLS
+  (require_secure_transport, as the stack's RDS instance can), its certificate issued for its
+  address by a CA of the lab's, which the migration is given as its CA bundle (a file URL);
 - the migration host, driven by Ansible through the podman connection.
 """
 
@@ -25,7 +27,9 @@ from helpers import podman
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "migration"))
+sys.path.insert(0, str(ROOT / "tools" / "emulator"))
 from seed import seed_sql  # noqa: E402
+from tls import Authority  # noqa: E402
 
 IMAGE = "localhost/shop-backing:12"
 PASSWORDS = {"migrator": "Migr4tor-pw", "repl": "Repl1cate-pw", "shopapp": "Sh0p-app-pw", "shop_admin": "Rds-m4ster-pw"}
@@ -85,6 +89,7 @@ class Lab:
     prefix: str
     containers: dict[str, str] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)
+    ca_file: Path | None = None  # the target's CA certificate, on the control node
 
     # ------------------------------------------------------------------ containers
     def start(self, orders: int) -> None:
@@ -99,12 +104,31 @@ class Lab:
             self._wait_ready(name)
         self.configure("source", "server_id=1\nlog_bin=mysql-bin\nbinlog_format=ROW\ngeneral_log=1\nlog_output=TABLE\n"
                                  "innodb_flush_log_at_trx_commit=2\n")
-        self.configure("target", "server_id=2\ninnodb_flush_log_at_trx_commit=2\n")
+        self._serve_tls("target")
+        self.configure("target", "server_id=2\ninnodb_flush_log_at_trx_commit=2\nssl_ca=/etc/mysql/tls/ca.pem\n"
+                                 "ssl_cert=/etc/mysql/tls/server.pem\nssl_key=/etc/mysql/tls/server-key.pem\n"
+                                 "require_secure_transport=ON\n")
         self.sql("source", SOURCE_SETUP)
         self.sql("target", TARGET_SETUP)
         self.sql("source", seed_sql(orders))
         # The seed is not the migration's: only what comes after it is audited.
         self.sql("source", "SET GLOBAL general_log = OFF; TRUNCATE mysql.general_log; SET GLOBAL general_log = ON;")
+
+    def _serve_tls(self, role: str) -> None:
+        """A certificate for the server's address from the lab's CA, and the CA's certificate where
+        the control node reads it (ca_bundle_url)."""
+        authority = Authority()
+        certificate, key = authority.issue(self.addresses[role])
+        for file_name, content in {"ca.pem": authority.ca_pem(), "server.pem": certificate, "server-key.pem": key}.items():
+            podman("exec", "-i", self.containers[role], "sh", "-c",
+                   f"install -d -o mysql -m 0750 /etc/mysql/tls && umask 077 && cat > /etc/mysql/tls/{file_name} "
+                   f"&& chown mysql /etc/mysql/tls/{file_name}", stdin=content, check=True)
+        self.ca_file = Path(f"/tmp/{self.prefix}-{role}-ca.pem")
+        self.ca_file.write_text(authority.ca_pem())
+
+    @property
+    def ca_bundle_url(self) -> str:
+        return self.ca_file.as_uri()
 
     def _wait_ready(self, name: str) -> None:
         deadline = time.monotonic() + 60
@@ -182,6 +206,7 @@ class Lab:
             "migrate_db_source": {"host": self.addresses["source"], "user": "migrator", "password": PASSWORDS["migrator"]},
             "migrate_db_replication": {"user": "repl", "password": PASSWORDS["repl"]},
             "migrate_db_install_packages": False,
+            "migrate_db_target_ca_bundle_url": self.ca_bundle_url,
             "migrate_db_progress_interval": 5,
             **overrides,
         }

@@ -30,8 +30,13 @@ options:
       ssl_ca:
         description:
           - CA bundle that the server's certificate must chain to (for RDS, its global bundle).
-          - Without it the connection is not encrypted.
+          - Without it or I(ssl_ca_pem) the connection is not encrypted.
         type: path
+      ssl_ca_pem:
+        description:
+          - The CA bundle itself, PEM; the connection is encrypted and the server's certificate and name verified.
+          - Wins over I(ssl_ca).
+        type: str
       connect_timeout:
         description: Seconds to wait for the connection.
         type: int
@@ -69,6 +74,9 @@ options:
       ssl_ca:
         description: CA bundle that the source's certificate must chain to.
         type: path
+      ssl_ca_pem:
+        description: The CA bundle itself, PEM (wins over I(ssl_ca)).
+        type: str
       connect_timeout:
         description: Seconds to wait for the connection.
         type: int

@@ -79,6 +79,9 @@ GOOD = {"migrate_db_host": "localhost", "migrate_db_source": {"host": "db1.inter
      "migrate_db_threads must be 1-64 (got 0)"),
     ({"migrate_db_threads": 0, "migrate_db_checksum_chunk_rows": 10},
      "migrate_db_checksum_chunk_rows must be at least 1000 (got 10)"),
+    ({"migrate_db_target_ca_bundle_url": "truststore.pki.rds.amazonaws.com/global/global-bundle.pem"},
+     "migrate_db_target_ca_bundle_url must be an http, https or file URL of a PEM CA bundle, or empty (got "
+     "truststore.pki.rds.amazonaws.com/global/global-bundle.pem)"),
     ({"migrate_db_host": "role_web"}, "migrate_db_host must match exactly one host of the inventory (the migration host); 'role_web' matches 0"),
 ])
 def test_bad_settings_are_refused_before_any_connection(emulator, variables, message):
@@ -228,6 +231,15 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
     done = report(migrate)
     assert done["outcome"] == "cut over" and 0 < done["window_seconds"] < 60
     lab.sql("source", "SET GLOBAL read_only = OFF")
+
+
+def test_the_target_was_reached_over_tls_only(lab):
+    """The target refuses plain connections (require_secure_transport, as the stack's RDS instance
+    does): every connection of the runs above (modules, mysql, mydumper, myloader) was TLS,
+    verified against the lab's CA given as migrate_db_target_ca_bundle_url."""
+    assert lab.value("target", "SELECT @@require_secure_transport") == "1"
+    accepted = lab.value("target", "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SSL_ACCEPTS'")
+    assert int(accepted) > 0
 
 
 def test_the_source_was_never_written_but_for_the_read_only_switch(lab):

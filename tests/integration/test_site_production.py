@@ -103,7 +103,7 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
         TopicArn=f"arn:aws:sns:{REGION}:123456789012:{STACK}-alerts")["Attributes"]
     assert "budgets.amazonaws.com" in topic["Policy"] and topic["KmsMasterKeyId"] == f"alias/{STACK}-messages"
 
-    # The database: the audit plugin recording connections and schema and privilege
+    # The database: TLS required, the audit plugin recording connections and schema and privilege
     # changes, Performance Insights (free 7 days) and Enhanced Monitoring with the stack's role.
     rds = emulator.client("rds", REGION)
     db = rds.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
@@ -113,6 +113,9 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     options = rds.describe_option_groups(OptionGroupName=f"{STACK}-mysql")["OptionGroupsList"][0]["Options"]
     assert [(o["OptionName"], o["OptionSettings"]) for o in options] == [
         ("MARIADB_AUDIT_PLUGIN", [{"Name": "SERVER_AUDIT_EVENTS", "Value": "CONNECT,QUERY_DDL,QUERY_DCL"}])]
+    parameters = {p["ParameterName"]: p.get("ParameterValue") for page in rds.get_paginator("describe_db_parameters").paginate(
+        DBParameterGroupName=f"{STACK}-mysql") for p in page["Parameters"]}
+    assert parameters["require_secure_transport"] == "1"
 
     again = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]

@@ -11,6 +11,7 @@ the local stack trusts (inventories/local: database_ca_bundle_url).
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import threading
 
 from cryptography import x509
@@ -53,7 +54,7 @@ class Authority:
         return self._certificate.public_bytes(serialization.Encoding.PEM).decode()
 
     def issue(self, hostname: str) -> tuple[str, str]:
-        """A server certificate for ``hostname`` and its key, both PEM."""
+        """A server certificate for ``hostname`` (a name, or an IP address) and its key, both PEM."""
         self._ensure()
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
@@ -64,13 +65,20 @@ class Authority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_subject_name(hostname)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(self._key, hashes.SHA256()))
         key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                     serialization.NoEncryption()).decode()
         return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def _subject_name(hostname: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(hostname))
+    except ValueError:
+        return x509.DNSName(hostname)
 
 
 AUTHORITY = Authority()
