@@ -447,11 +447,29 @@ def test_a_converge_keeps_the_capacity_of_a_promotion_under_way(emulator, built)
     assert autoscaling.describe_scheduled_actions(AutoScalingGroupName=name)["ScheduledUpdateGroupActions"] == []
 
 
+BEFORE_DESTROY: dict = {}
+
+
 def test_destroy_leaves_nothing_billable(emulator, built):
+    secrets = emulator.client("secretsmanager")
+    BEFORE_DESTROY["db"] = secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"]
     run = run_playbook(emulator, "playbooks/destroy.yml")
     assert run.rc == 0, run.output[-5000:]
     from billable import billable_resources
     assert billable_resources(emulator, "us-east-1") == {}
     snapshots = emulator.client("rds").describe_db_snapshots(DBInstanceIdentifier=f"{STACK}-mysql")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots] == [True]
+    assert "DeletedDate" in emulator.client("secretsmanager").describe_secret(SecretId=f"{STACK}/db")
 
+
+def test_a_rebuild_within_the_recovery_window_brings_the_database_secret_back(emulator, built):
+    """The destroy scheduled the master credentials' deletion (7 days); a build within that window
+    restores the secret with its password (the final snapshot's) rather than failing on it."""
+    rebuilt = run_playbook(emulator, "site.yml")
+    assert rebuilt.rc == 0, rebuilt.output[-5000:]
+    secrets = emulator.client("secretsmanager")
+    assert "DeletedDate" not in secrets.describe_secret(SecretId=f"{STACK}/db")
+    restored = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+    assert restored["password"] == json.loads(BEFORE_DESTROY["db"])["password"]
+    destroyed = run_playbook(emulator, "playbooks/destroy.yml")
+    assert destroyed.rc == 0, destroyed.output[-5000:]

@@ -1,0 +1,23 @@
+"""The emulator's Secrets Manager as its API reference describes it (tools/emulator/services/
+secretsmanager.py): a secret scheduled for deletion refuses its value with AWS's words, and
+comes back as it was once restored."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_a_secret_scheduled_for_deletion_is_refused_as_aws_refuses_it_and_restored_as_it_was(emulator):
+    secrets = emulator.client("secretsmanager")
+    secrets.create_secret(Name="scheduled/db", SecretString='{"password": "kept"}')
+    secrets.delete_secret(SecretId="scheduled/db", RecoveryWindowInDays=7)
+    assert "DeletedDate" in secrets.describe_secret(SecretId="scheduled/db")
+    for call in (lambda: secrets.get_secret_value(SecretId="scheduled/db"),
+                 lambda: secrets.put_secret_value(SecretId="scheduled/db", SecretString="{}")):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"] == {
+            "Code": "InvalidRequestException",
+            "Message": "You can't perform this operation on the secret because it was marked for deletion."}
+    secrets.restore_secret(SecretId="scheduled/db")
+    assert secrets.get_secret_value(SecretId="scheduled/db")["SecretString"] == '{"password": "kept"}'
+    secrets.delete_secret(SecretId="scheduled/db", ForceDeleteWithoutRecovery=True)
