@@ -133,7 +133,10 @@ def test_database_properties(emulator, ec2, vpc, built):
     assert db["PreferredBackupWindow"] == "02:00-02:30"
     assert db["PreferredMaintenanceWindow"] == "sun:03:00-sun:04:00"
     assert db["DeletionProtection"] is False
-    assert sorted(db["EnabledCloudwatchLogsExports"]) == ["error", "slowquery"]
+    assert sorted(db["EnabledCloudwatchLogsExports"]) == ["audit", "error", "general", "slowquery"]
+    # Performance Insights off (db.t4g.micro lacks it); Enhanced Monitoring on with the stack's role.
+    assert db.get("PerformanceInsightsEnabled") is False
+    assert (db["MonitoringInterval"], db["MonitoringRoleArn"]) == (60, f"arn:aws:iam::123456789012:role/{STACK}-rds-monitoring")
     assert db["DBSubnetGroup"]["DBSubnetGroupName"] == f"{STACK}-db"
     db_subnets = {s["SubnetId"] for s in tier_subnets(ec2, vpc, "db")}
     assert {s["SubnetIdentifier"] for s in db["DBSubnetGroup"]["Subnets"]} == db_subnets
