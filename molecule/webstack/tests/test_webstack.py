@@ -61,8 +61,9 @@ def test_boot_unit_rendered_the_settings(web, secret):
     assert config_file.mode == 0o640
     config = json.loads(config_file.content_string)
     assert config["stack"] == "shop-molecule"
+    # No db-ca-bundle-url setting in this scenario: no CA bundle, so no TLS (ssl_ca empty).
     assert config["database"] == {"host": secret["host"], "port": secret["port"], "name": secret["dbname"],
-                                  "user": secret["username"], "password": secret["password"]}
+                                  "user": secret["username"], "password": secret["password"], "ssl_ca": ""}
     assert config["cache"] == {"host": "127.0.0.1", "port": 6379}
     assert config["app"]["static_base_url"] == "/static"
 
