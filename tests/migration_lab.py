@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools" / "migration"))
 sys.path.insert(0, str(ROOT / "tools" / "emulator"))
 from seed import seed_sql  # noqa: E402
-from tls import Authority  # noqa: E402
+from tls import MARIADB_SETTINGS, Authority, mariadb_install  # noqa: E402
 
 IMAGE = "localhost/shop-backing:12"
 PASSWORDS = {"migrator": "Migr4tor-pw", "repl": "Repl1cate-pw", "shopapp": "Sh0p-app-pw", "shop_admin": "Rds-m4ster-pw"}
@@ -105,8 +105,7 @@ class Lab:
         self.configure("source", "server_id=1\nlog_bin=mysql-bin\nbinlog_format=ROW\ngeneral_log=1\nlog_output=TABLE\n"
                                  "innodb_flush_log_at_trx_commit=2\n")
         self._serve_tls("target")
-        self.configure("target", "server_id=2\ninnodb_flush_log_at_trx_commit=2\nssl_ca=/etc/mysql/tls/ca.pem\n"
-                                 "ssl_cert=/etc/mysql/tls/server.pem\nssl_key=/etc/mysql/tls/server-key.pem\n"
+        self.configure("target", f"server_id=2\ninnodb_flush_log_at_trx_commit=2\n{MARIADB_SETTINGS}"
                                  "require_secure_transport=ON\n")
         self.sql("source", SOURCE_SETUP)
         self.sql("target", TARGET_SETUP)
@@ -118,11 +117,8 @@ class Lab:
         """A certificate for the server's address from the lab's CA, and the CA's certificate where
         the control node reads it (ca_bundle_url)."""
         authority = Authority()
-        certificate, key = authority.issue(self.addresses[role])
-        for file_name, content in {"ca.pem": authority.ca_pem(), "server.pem": certificate, "server-key.pem": key}.items():
-            podman("exec", "-i", self.containers[role], "sh", "-c",
-                   f"install -d -o mysql -m 0750 /etc/mysql/tls && umask 077 && cat > /etc/mysql/tls/{file_name} "
-                   f"&& chown mysql /etc/mysql/tls/{file_name}", stdin=content, check=True)
+        for file_name, content in authority.mariadb_files(self.addresses[role]).items():
+            podman("exec", "-i", self.containers[role], "sh", "-c", mariadb_install(file_name), stdin=content, check=True)
         self.ca_file = Path(f"/tmp/{self.prefix}-{role}-ca.pem")
         self.ca_file.write_text(authority.ca_pem())
 

@@ -271,17 +271,12 @@ class Fleet:
     def _serve_tls(self, name: str, spec: dict) -> bool:
         """MariaDB with a certificate for the endpoint name, and require_secure_transport as the
         instance's parameter group has it (dynamic on RDS: applied without a restart later on)."""
-        certificate, key = tls.AUTHORITY.issue(spec["host"])
-        files = {"ca.pem": tls.AUTHORITY.ca_pem(), "server.pem": certificate, "server-key.pem": key}
-        for file_name, content in files.items():
-            wrote = podman("exec", "-i", name, "sh", "-c",
-                           f"install -d -o mysql -m 0750 /etc/mysql/tls && umask 077 && "
-                           f"cat > /etc/mysql/tls/{file_name} && chown mysql /etc/mysql/tls/{file_name}", stdin=content)
+        for file_name, content in tls.AUTHORITY.mariadb_files(spec["host"]).items():
+            wrote = podman("exec", "-i", name, "sh", "-c", tls.mariadb_install(file_name), stdin=content)
             if wrote.returncode != 0:
                 log.error("could not write %s into %s: %s", file_name, name, wrote.stderr.strip())
                 return False
-        settings = ("[mariadb]\nssl_ca=/etc/mysql/tls/ca.pem\nssl_cert=/etc/mysql/tls/server.pem\n"
-                    "ssl_key=/etc/mysql/tls/server-key.pem\n"
+        settings = (f"[mariadb]\n{tls.MARIADB_SETTINGS}"
                     f"require_secure_transport={'ON' if spec['require_tls'] else 'OFF'}\n")
         done = podman("exec", "-i", name, "sh", "-c",
                       "cat > /etc/mysql/mariadb.conf.d/90-tls.cnf && systemctl restart mariadb", stdin=settings)

@@ -20,6 +20,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALID_DAYS = 365
+# Where a MariaDB stand-in keeps its CA, certificate and key, and the settings that use them.
+MARIADB_DIR = "/etc/mysql/tls"
+MARIADB_SETTINGS = (f"ssl_ca={MARIADB_DIR}/ca.pem\nssl_cert={MARIADB_DIR}/server.pem\n"
+                    f"ssl_key={MARIADB_DIR}/server-key.pem\n")
+
+
+def mariadb_install(file_name: str) -> str:
+    """The shell command that writes its standard input as ``file_name`` of MARIADB_DIR, readable
+    by MariaDB only."""
+    return (f"install -d -o mysql -m 0750 {MARIADB_DIR} && umask 077 && cat > {MARIADB_DIR}/{file_name} "
+            f"&& chown mysql {MARIADB_DIR}/{file_name}")
 
 
 class Authority:
@@ -52,6 +63,11 @@ class Authority:
     def ca_pem(self) -> str:
         self._ensure()
         return self._certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    def mariadb_files(self, hostname: str) -> dict[str, str]:
+        """The files of MARIADB_DIR for a server reached as ``hostname``: file name -> PEM."""
+        certificate, key = self.issue(hostname)
+        return {"ca.pem": self.ca_pem(), "server.pem": certificate, "server-key.pem": key}
 
     def issue(self, hostname: str) -> tuple[str, str]:
         """A server certificate for ``hostname`` (a name, or an IP address) and its key, both PEM."""
