@@ -17,7 +17,7 @@ deployer_policy(declarations, stack_name, max_chars=6144)
                           iam_actions_unexercised: {service:Action: why, ...}}}.
     One statement per role, its actions on "*" except: S3's, allowed on the stack's buckets
     (<stack>-*) and their objects only; IAM's, on the stack's roles and instance profiles
-    (<stack>-*) only, iam:PassRole only to EC2, VPC Flow Logs and RDS Enhanced Monitoring, and
+    (<stack>-*) only, iam:PassRole only to EC2, VPC Flow Logs, RDS Enhanced Monitoring and AWS Backup, and
     iam:CreateServiceLinkedRole only for the services the stack uses. An action two roles
     declare is listed once, by the first in name order. Returns the policy documents, as many as it takes for each to stay
     within max_chars characters without whitespace (IAM's quota for a managed policy: 6,144,
@@ -32,8 +32,9 @@ IAM_ACCOUNT_WIDE = {"iam:ListRoles", "iam:ListInstanceProfiles", "iam:ListPolici
 # Whom the stack's roles are passed to: the web and builder instances' profile, the flow logs'
 # delivery role, the database's Enhanced Monitoring role (EC2 User Guide, "Permissions to pass a
 # role"; VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs"; RDS User Guide,
-# "Setting up and enabling Enhanced Monitoring").
-PASSED_TO = ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"]
+# "Setting up and enabling Enhanced Monitoring"; AWS Backup Developer Guide, "Assigning resources
+# to a backup plan").
+PASSED_TO = ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "backup.amazonaws.com"]
 # The service-linked roles an account's first Auto Scaling group, load balancer, DB instance
 # and cache cluster make (each service's "Using service-linked roles").
 LINKED_SERVICES = ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",

@@ -31,6 +31,10 @@ def stack_names(stack):
         "db_parameter_group": f"{stack}-mysql",
         "db_option_group": f"{stack}-mysql",
         "db_secret": f"{stack}/db",
+        # AWS Backup: the vault (the same name in the copy's region), the daily plan, the role.
+        "backup_vault": f"{stack}-backup",
+        "backup_plan": f"{stack}-daily",
+        "backup_role": f"{stack}-backup",
         # The value CloudFront adds to every request to the ALB, which refuses requests without it.
         "origin_secret": f"{stack}/origin-verify",
         "cache_cluster": f"{stack}-redis",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 def install() -> None:
     """Patch moto with every service's extensions. Imported lazily: moto is heavy."""
-    from . import autoscaling, budgets, cloudfront, ec2, elasticache, elbv2, iam, kms, rds, s3, secretsmanager
+    from . import autoscaling, backup, budgets, cloudfront, ec2, elasticache, elbv2, iam, kms, rds, s3, secretsmanager
 
-    for service in (ec2, iam, rds, elasticache, elbv2, cloudfront, autoscaling, s3, budgets, kms, secretsmanager):
+    for service in (ec2, iam, rds, elasticache, elbv2, cloudfront, autoscaling, s3, budgets, kms, secretsmanager, backup):
         service.install()

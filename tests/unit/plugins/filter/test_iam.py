@@ -27,7 +27,7 @@ def test_one_statement_per_role_and_kind_each_scoped_to_the_stack():
                                                       "arn:aws:iam::*:instance-profile/shop-production-*"]
     assert found["NetworkPassRole"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com",
-                                                 "monitoring.rds.amazonaws.com"]}}
+                                                 "monitoring.rds.amazonaws.com", "backup.amazonaws.com"]}}
     assert found["NetworkPassRole"]["Resource"] == ["arn:aws:iam::*:role/shop-production-*"]
     assert found["CdnStackBuckets"] == {"Sid": "CdnStackBuckets", "Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutObject"],
                                         "Resource": ["arn:aws:s3:::shop-production-*", "arn:aws:s3:::shop-production-*/*"]}
