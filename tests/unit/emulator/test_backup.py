@@ -36,3 +36,7 @@ def test_a_plan_is_updated_and_keeps_its_selections_until_they_go(emulator):
     again = backup.create_backup_plan(BackupPlan={"BackupPlanName": "unit-plan", "Rules": [RULE]})
     backup.delete_backup_plan(BackupPlanId=again["BackupPlanId"])
     backup.delete_backup_vault(BackupVaultName="unit-vault")
+    with pytest.raises(ClientError) as missing:
+        backup.describe_backup_vault(BackupVaultName="unit-vault")
+    assert missing.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

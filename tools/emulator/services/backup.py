@@ -8,6 +8,11 @@ the AWS Backup API reference.
 - DeleteBackupPlan refuses a plan that still has selections ("A backup plan can only be
   deleted after all associated selections of resources have been deleted", DeleteBackupPlan).
 - A plan may take the name of a deleted one (moto 5.2 counted deleted plans as taking it).
+- DescribeBackupVault of a vault that does not exist answers AccessDeniedException,
+  "Insufficient privileges to perform this action.", as AWS does even to a caller allowed to
+  describe it (reported in aws/aws-sdk-js#2625, hashicorp/terraform-provider-aws#26347, and
+  handled so by amazon.aws's backup_vault, ansible-collections/amazon.aws#1436); moto 5.2
+  answers ResourceNotFoundException, which that module does not expect.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ def install() -> None:
     )
     from moto.backup.models import BackupBackend, Plan
     from moto.backup.responses import BackupResponse
+    from moto.core.exceptions import JsonRESTError
     from moto.core.utils import unix_time
     from moto.moto_api._internal import mock_random
 
@@ -86,6 +92,16 @@ def install() -> None:
             raise ResourceNotFoundException(msg=f"Failed reading backup selection {selection_id}")
         return found
 
+    original_describe_vault = BackupBackend.describe_backup_vault
+
+    def describe_backup_vault(self, backup_vault_name: str):
+        if backup_vault_name not in self.vaults:
+            error = JsonRESTError("AccessDeniedException", "Insufficient privileges to perform this action.")
+            error.code = 403
+            raise error
+        return original_describe_vault(self, backup_vault_name)
+
+    BackupBackend.describe_backup_vault = describe_backup_vault
     BackupBackend.create_backup_selection = create_backup_selection
     BackupBackend.get_backup_selection = selection
 
