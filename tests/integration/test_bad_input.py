@@ -76,6 +76,11 @@ CASES = [
      ["database_audit_events must be among CONNECT, QUERY, TABLE, QUERY_DDL, QUERY_DML, QUERY_DML_NO_SELECT, QUERY_DCL, "
       "the MariaDB Audit Plugin's SERVER_AUDIT_EVENTS (got QUERIES)",
       "database_monitoring_interval must be 0 (off), 1, 5, 10, 15, 30 or 60 seconds (got 45)"]),
+    ("backup copy in the stack's own region", {"database_backup_copy_region": "us-east-1",
+                                               "database_backup_plan_schedule": "daily"},
+     ["database_backup_plan_schedule must be an AWS cron expression of six fields, like cron(0 4 * * ? *) (got 'daily')",
+      "database_backup_copy_region must be another region than the stack's us-east-1: a copy in the same region does "
+      "not outlive its loss (got 'us-east-1')"]),
     ("unknown log export", {"database_log_exports": ["error", "slow"]},
      "value of database_log_exports must be one or more of: audit, error, general, slowquery"),
     ("bad bucket name", {"cdn_bucket_name": "Shop_Static"},

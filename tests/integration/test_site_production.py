@@ -116,6 +116,19 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     parameters = {p["ParameterName"]: p.get("ParameterValue") for page in rds.get_paginator("describe_db_parameters").paginate(
         DBParameterGroupName=f"{STACK}-mysql") for p in page["Parameters"]}
     assert parameters["require_secure_transport"] == "1"
+    # AWS Backup: daily, 35 days, each recovery point copied to the vault in eu-central-1.
+    backup = emulator.client("backup", REGION)
+    [plan] = [p for p in backup.list_backup_plans()["BackupPlansList"] if p["BackupPlanName"] == f"{STACK}-daily"]
+    [rule] = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"]
+    copy_vault = f"arn:aws:backup:eu-central-1:123456789012:backup-vault:{STACK}-backup"
+    assert (rule["TargetBackupVaultName"], rule["Lifecycle"], rule["CopyActions"]) == (
+        f"{STACK}-backup", {"DeleteAfterDays": 35},
+        [{"DestinationBackupVaultArn": copy_vault, "Lifecycle": {"DeleteAfterDays": 35}}])
+    assert emulator.client("backup", "eu-central-1").describe_backup_vault(BackupVaultName=f"{STACK}-backup")
+    [selection] = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]
+    assert selection["IamRoleArn"] == f"arn:aws:iam::123456789012:role/{STACK}-backup"
+    assert backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=selection["SelectionId"])[
+        "BackupSelection"]["Resources"] == [db["DBInstanceArn"]]
 
     again = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
@@ -134,6 +147,9 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     assert billable_resources(emulator, REGION) == {}
     snapshots = emulator.client("rds", REGION).describe_db_snapshots()["DBSnapshots"]
     assert any(s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots)
+    # The backup plan is gone; its vaults, empty here, with it (a vault holding recovery points stays).
+    assert [p for p in emulator.client("backup", REGION).list_backup_plans()["BackupPlansList"]] == []
+    assert emulator.client("backup", "eu-central-1").list_backup_vaults()["BackupVaultList"] == []
     # The final snapshot keeps its option group (RDS refuses to delete it while a snapshot uses it).
     assert emulator.client("rds", REGION).describe_option_groups(OptionGroupName=f"{STACK}-mysql")["OptionGroupsList"]
     assert f"Option group {STACK}-mysql kept: a DB snapshot of the stack" in destroyed.output
