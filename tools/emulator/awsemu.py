@@ -59,7 +59,7 @@ import metrics  # noqa: E402
 import realism  # noqa: E402
 import services  # noqa: E402
 import tls  # noqa: E402
-from services import ec2, elbv2, iam, s3  # noqa: E402
+from services import ec2, elbv2, iam, rds, s3  # noqa: E402
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _ACCESS_KEY = re.compile(r"Credential=([^/&%]+)")
@@ -293,6 +293,8 @@ def serve(port: int, with_fleet: bool = False, settings: realism.Settings | None
         fleet = Fleet(port, instance_cpus=instance_cpus)
         fleet.on_gateway = listen_on_gateway
         elbv2.install_fleet(fleet)
+        fleet.snapshot_dir = state_dir.resolve() / f"db-snapshots-{port}"
+        rds.install_fleet(fleet)
         fleet.start()
         ports = parse_ports(dataplane_ports or dataplane.DEFAULT_PORTS)
         app.dataplane = DataPlane(fleet, port, ports, state_dir.resolve() / f"dataplane-{port}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import concurrent.futures
+import hashlib
 import json
 import logging
 import os
@@ -113,6 +114,7 @@ class Fleet:
         self.managed: dict[str, bool] = {}  # instance ID -> runs in the fleet
         self.backing: dict[str, str] = {}  # endpoint host name -> container IP
         self.tls_required: dict[str, bool] = {}  # database container -> require_secure_transport applied
+        self.snapshot_dir: Path | None = None  # where DB snapshots keep their instance's data (a dump each)
         self.health: dict[tuple[str, str], TargetHealth] = {}
         self.draining: dict[tuple[str, str], float] = {}  # (target group ARN, target) -> until
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="fleet")
@@ -180,7 +182,8 @@ class Fleet:
                     wanted[f"emu{self.port}-rds-{db.db_instance_identifier}"] = {
                         "kind": "rds", "host": db.address, "user": db.master_username,
                         "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or "",
-                        "require_tls": _requires_tls(backend, db)}
+                        "require_tls": _requires_tls(backend, db),
+                        "restore": getattr(db, "shop_restored_from", None)}
         for backend in self._backends(elasticache_backends):
             for cluster in list(backend.cache_clusters.values()):
                 if cluster.cache_cluster_status == "available" and cluster.engine == "redis":
@@ -252,6 +255,8 @@ class Fleet:
             podman("exec", name, "systemctl", "disable", "--now", "redis-server")
             if not self._serve_tls(name, spec):
                 return
+            if spec.get("restore") and not self._load_snapshot(name, spec["restore"]):
+                return
             # The master user as RDS creates it; the password goes through stdin, not argv.
             user, password = _sql_string(spec["user"]), _sql_string(spec["password"])
             database = (spec["database"] or "mysql").replace("`", "``")
@@ -266,7 +271,48 @@ class Fleet:
             podman("exec", name, "systemctl", "disable", "--now", "mariadb")
         with self.lock:
             self.backing[spec["host"]] = address
+            running = list(self.addresses)
+        # A new endpoint resolves at once in the instances already running, as RDS's and
+        # ElastiCache's DNS names do (the containers got the ones they know at boot).
+        for instance_id in running:
+            podman("exec", instance_id, "sh", "-c", f"echo '{address} {spec['host']}' >> /etc/hosts")
         log.info("%s (%s) runs at %s", name, spec["host"], address)
+
+    # ------------------------------------------------------------------ DB snapshots
+    def _snapshot_file(self, snapshot_arn: str) -> Path | None:
+        if self.snapshot_dir is None:
+            return None
+        return self.snapshot_dir / (hashlib.sha256(snapshot_arn.encode()).hexdigest()[:32] + ".sql")
+
+    def snapshot_data(self, db, snapshot_arn: str) -> None:
+        """A DB snapshot of a stand-in keeps its data: its databases, routines, triggers, events
+        and accounts, dumped consistently (a snapshot is of the whole instance's storage)."""
+        name, target = f"emu{self.port}-rds-{db.db_instance_identifier}", self._snapshot_file(snapshot_arn)
+        if target is None or name not in self._containers():
+            return
+        listed = podman("exec", name, "mysql", "-N", "-B", "-e",
+                        "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
+                        "('mysql', 'information_schema', 'performance_schema', 'sys')")
+        dumped = podman("exec", name, "mysqldump", "--system=users", "--insert-ignore", "--single-transaction",
+                        "--routines", "--triggers", "--events", "--databases", *listed.stdout.split(), timeout=600)
+        if listed.returncode != 0 or dumped.returncode != 0:
+            log.error("could not keep the data of %s in its snapshot: %s", name, (listed.stderr + dumped.stderr).strip())
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dumped.stdout)
+        log.info("snapshot %s keeps the data of %s (%d bytes)", snapshot_arn, name, len(dumped.stdout))
+
+    def _load_snapshot(self, name: str, snapshot_arn: str) -> bool:
+        source = self._snapshot_file(snapshot_arn)
+        if source is None or not source.exists():
+            log.warning("%s is restored from %s, which kept no data: it starts empty", name, snapshot_arn)
+            return True
+        loaded = podman("exec", "-i", name, "mysql", stdin=source.read_text(), timeout=600)
+        if loaded.returncode != 0:
+            log.error("could not load %s into %s: %s", snapshot_arn, name, loaded.stderr.strip())
+            return False
+        log.info("%s holds the data of snapshot %s", name, snapshot_arn)
+        return True
 
     def _serve_tls(self, name: str, spec: dict) -> bool:
         """MariaDB with a certificate for the endpoint name, and require_secure_transport as the

@@ -49,6 +49,33 @@ def install() -> None:
     _install_lifecycle()
 
 
+def install_fleet(fleet) -> None:
+    """With the local fleet: a DB snapshot keeps its instance's data, and an instance restored
+    from one starts with that data ("you can create a new DB instance by restoring from a DB
+    snapshot", RDS User Guide, "Restoring to a DB instance"; AWS Backup's RDS recovery points
+    are such snapshots, AWS Backup Developer Guide, "Amazon RDS backups")."""
+    from moto.rds.models import RDSBackend
+
+    original_snapshot = RDSBackend.create_db_snapshot
+    original_restore = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs):
+        snapshot = original_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs)
+        fleet.snapshot_data(snapshot.database, snapshot.arn)
+        return snapshot
+
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        # An ARN's name may hold colons (AWS Backup's "awsbackup:job-..."), which moto's parsing cuts.
+        name = from_snapshot_id.split(":", 6)[6] if from_snapshot_id.startswith("arn:") else from_snapshot_id
+        snapshot = self.describe_db_snapshots(db_instance_identifier=None, db_snapshot_identifier=name)[0]
+        database = original_restore(self, name, overrides)
+        database.shop_restored_from = snapshot.arn
+        return database
+
+    RDSBackend.create_db_snapshot = create_db_snapshot
+    RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
+
+
 def _install_fixes() -> None:
     # DescribeDBParameterGroups with a DBParameterGroupName that does not exist fails with
     # DBParameterGroupNotFound (RDS API reference, Errors); moto 5.2 answers an empty list.
@@ -65,6 +92,20 @@ def _install_fixes() -> None:
         return found
 
     RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+    # A snapshot named by its identifier is found whatever its type: AWS Backup's ("awsbackup")
+    # are restored with RestoreDBInstanceFromDBSnapshot (AWS Backup Developer Guide, "Restore an
+    # Amazon RDS database"); moto 5.2 looks among manual and automated ones only.
+    original_describe_snapshots = RDSBackend.describe_db_snapshots
+
+    def describe_db_snapshots(self, db_instance_identifier, db_snapshot_identifier=None, snapshot_type=None,
+                              filters=None):
+        named = self.database_snapshots.get(db_snapshot_identifier or "")
+        if named is not None and snapshot_type is None and not filters and not db_instance_identifier:
+            return [named]
+        return original_describe_snapshots(self, db_instance_identifier, db_snapshot_identifier, snapshot_type, filters)
+
+    RDSBackend.describe_db_snapshots = describe_db_snapshots
 
     # A new DB parameter group holds its family's engine-default parameters (Source
     # "engine-default", IsModifiable), which DescribeDBParameters lists and
