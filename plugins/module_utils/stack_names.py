@@ -31,6 +31,8 @@ def stack_names(stack):
         "db_parameter_group": f"{stack}-mysql",
         "db_option_group": f"{stack}-mysql",
         "db_secret": f"{stack}/db",
+        "db_restore_instance": f"{stack}-mysql-restore",
+        "db_restore_secret": f"{stack}/db-restore",
         # AWS Backup: the vault (the same name in the copy's region), the daily plan, the role.
         "backup_vault": f"{stack}-backup",
         "backup_plan": f"{stack}-daily",

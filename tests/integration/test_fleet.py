@@ -210,6 +210,72 @@ catch (PDOException $e) { echo 'refused: ', $e->getMessage(); }"""
     assert answers["untrusted"] == "refused: SQLSTATE[HY000] [2002] Cannot connect to MySQL using SSL", answers
 
 
+def test_a_backup_is_restored_beside_the_live_database_compared_served_from_and_discarded(fleet):
+    """An AWS Backup recovery point of the live instance (an on-demand job, as the daily plan
+    makes) is restored by playbooks/restore_db.yml into <stack>-mysql-restore with the data of
+    the moment; the comparison on a web instance finds the one table written since; pointed at,
+    the shop serves from it; a discard is refused while the app reads it, and done after."""
+    rds_client, backup = fleet.client("rds"), fleet.client("backup")
+    live = rds_client.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
+    account = live["DBInstanceArn"].split(":")[4]
+    job = backup.start_backup_job(BackupVaultName=f"{STACK}-backup", ResourceArn=live["DBInstanceArn"],
+                                  IamRoleArn=f"arn:aws:iam::{account}:role/{STACK}-backup")
+    # Written after the backup: on the live instance only.
+    rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+    podman("exec", rds, "mysql", "-e", "INSERT INTO shop.products VALUES ('RESTORE-PROBE', 'Sold after the backup', 1)",
+           check=True)
+    shop_page = f"{edge(fleet)['alb']['80']}/"  # the ALB (with the origin secret): no cache between
+    assert b"Sold after the backup" in http_request(shop_page).body
+
+    run = run_playbook(fleet, "playbooks/restore_db.yml", extra=EXTRA, env=ENV, timeout=900)
+    assert run.rc == 0, run.output[-5000:]
+    assert f"{STACK}-mysql-restore holds the recovery point {job['RecoveryPointArn']}" in " ".join(run.output.split())
+    restored = rds_client.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql-restore")["DBInstances"][0]
+    assert restored["MultiAZ"] is False and restored["DBParameterGroups"][0]["DBParameterGroupName"] == f"{STACK}-mysql"
+    tags = {t["Key"]: t["Value"] for t in restored["TagList"]}
+    assert tags["RestoredFrom"] == job["RecoveryPointArn"] and tags["Stack"] == STACK
+    copy = f"emu{fleet.port}-rds-{STACK}-mysql-restore"
+    skus = podman("exec", copy, "mysql", "-N", "-e", "SELECT sku FROM shop.products", check=True).stdout.split()
+    assert skus and "RESTORE-PROBE" not in skus, skus
+    report = json.loads(Path(re.search(r"report: (\S+/report\.json)", run.output)[1]).read_text())
+    verdicts = {t["table"]: t["match"] for t in report["tables"]}
+    assert verdicts.pop("shop.products") is False and verdicts and all(verdicts.values()), report["tables"]
+    assert report["recovery_point"]["arn"] == job["RecoveryPointArn"]
+    secret = json.loads(fleet.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/db-restore")["SecretString"])
+    assert secret["host"] == restored["Endpoint"]["Address"] and secret["password"] not in run.output
+
+    # Again, requiring a match: the same instance (not restored twice), and a refusal that says why.
+    run = run_playbook(fleet, "playbooks/restore_db.yml", extra={**EXTRA, "restore_db_require_match": True}, env=ENV)
+    assert run.rc != 0
+    assert "restore_db_require_match is true and 1 table(s) or object(s) of the restored instance differ" in \
+        " ".join(run.output.split()), run.output[-3000:]
+    assert len(backup.list_recovery_points_by_resource(ResourceArn=live["DBInstanceArn"])["RecoveryPoints"]) == 1
+
+    # The shop served from the restored instance: the row written since is not offered.
+    run = run_playbook(fleet, "playbooks/restore_db.yml", extra={**EXTRA, "restore_db_point_app": True}, env=ENV)
+    assert run.rc == 0, run.output[-5000:]
+    for instance in in_service(fleet):
+        config = json.loads(podman("exec", instance["InstanceId"], "cat", "/etc/shop/app.json", check=True).stdout)
+        assert config["database"]["host"] == restored["Endpoint"]["Address"], instance["InstanceId"]
+    page = http_request(shop_page)
+    assert page.status == 200 and b"Sold after the backup" not in page.body and b'class="product"' in page.body
+
+    run = run_playbook(fleet, "playbooks/restore_db.yml", extra={**EXTRA, "restore_db_discard": True}, env=ENV)
+    assert run.rc != 0 and f"The application reads {STACK}/db-restore, the restored instance's secret" in \
+        " ".join(run.output.split()), run.output[-3000:]
+    # Pointed back (what site.yml does), the restored instance goes.
+    fleet.client("ssm").put_parameter(Name=f"/{STACK}/app/db-secret-name", Value=f"{STACK}/db", Overwrite=True)
+    for instance in in_service(fleet):
+        podman("exec", instance["InstanceId"], "systemctl", "restart", "shop-configure", check=True)
+    assert b"Sold after the backup" in http_request(shop_page).body
+    run = run_playbook(fleet, "playbooks/restore_db.yml", extra={**EXTRA, "restore_db_discard": True}, env=ENV)
+    assert run.rc == 0, run.output[-3000:]
+    assert not rds_client.describe_db_instances(Filters=[{"Name": "db-instance-id",
+                                                          "Values": [f"{STACK}-mysql-restore"]}])["DBInstances"]
+    with pytest.raises(fleet.client("secretsmanager").exceptions.ResourceNotFoundException):
+        fleet.client("secretsmanager").describe_secret(SecretId=f"{STACK}/db-restore")
+
+
 def edge(emulator) -> dict:
     """The stack's distribution and ALB on the data plane: their local URLs."""
     listing = emulator.dataplane()
