@@ -5,7 +5,7 @@
 
 An emulator of its own (a free port) records each request's IAM action (tools/emulator/access.py);
 the lifecycle runs one role at a time (``--tags role::<name>``, each role's part of build, bake,
-rolling update, origin secret rotation, static release and destroy) so what a run called is its
+rolling update, origin secret rotation, static release, database restore and destroy) so what a run called is its
 role's. The stack lock's and outputs' calls, made by every run, are recorded first and belong
 to stack_lock and stack_lookup. Roles declare what they need in ``roles/<role>/meta/iam.yml``
 (``iam_actions``); ``iam_actions_unexercised`` lists, with why, what AWS needs but the emulator
@@ -68,6 +68,20 @@ class Emulator:
         ssm.put_parameter(Name=parameter, Value=image["Parameter"]["Value"], Type="String", Overwrite=True)
         self.used()
 
+    def backup_now(self, stack: str, region: str) -> None:
+        """What the daily backup plan leaves for a restore: a recovery point of the DB instance (an
+        on-demand backup job, with the root key)."""
+        import boto3
+
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+        instance = session.client("rds", endpoint_url=self.url).describe_db_instances(
+            DBInstanceIdentifier=f"{stack}-mysql")["DBInstances"][0]
+        account = instance["DBInstanceArn"].split(":")[4]
+        session.client("backup", endpoint_url=self.url).start_backup_job(
+            BackupVaultName=f"{stack}-backup", ResourceArn=instance["DBInstanceArn"],
+            IamRoleArn=f"arn:aws:iam::{account}:role/{stack}-backup")
+        self.used()
+
     def used(self, clear: bool = True) -> set[str]:
         with urllib.request.urlopen(f"{self.url}/_emulator/iam", timeout=10) as answer:
             listing = json.loads(answer.read())
@@ -125,6 +139,10 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
         add("rollout", ("playbooks/rolling_update.yml",))
         add("loadbalancer", ("playbooks/rotate_origin_secret.yml",))
         add("cdn", ("playbooks/release_static.yml",))
+        emulator.backup_now(f"{PROJECT}-local", "us-east-1")
+        add("database", ("playbooks/restore_db.yml", "-e", "restore_db_verify=false"),
+            ("playbooks/restore_db.yml", "-e", "restore_db_verify=false"),
+            ("playbooks/restore_db.yml", "-e", "restore_db_discard=true"))
     add("unattributed", ("site.yml",))  # a whole re-run: anything a role-by-role run missed
     for role in DESTROY_ORDER if phase == "local" else [r for r in DESTROY_ORDER if r != "web_image"]:
         add(role, ("playbooks/destroy.yml", "--tags", f"role::{role}"))

@@ -70,6 +70,13 @@ def unexercised() -> set[str]:
             for action in (yaml.safe_load(path.read_text()).get("iam_actions_unexercised") or {})}
 
 
+def start_backup(emu) -> None:
+    instance = emu.client("rds").describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
+    account = instance["DBInstanceArn"].split(":")[4]
+    emu.client("backup").start_backup_job(BackupVaultName=f"{STACK}-backup", ResourceArn=instance["DBInstanceArn"],
+                                          IamRoleArn=f"arn:aws:iam::{account}:role/{STACK}-backup")
+
+
 def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
     emu, keys, documents = enforced
     for env, stack in (("local", STACK), ("production", f"{PROJECT}-production")):
@@ -83,10 +90,15 @@ def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
 
     steps = [("build", "site.yml"), ("re-run", "site.yml"), ("bake", "playbooks/bake_ami.yml"),
              ("rolling update", "playbooks/rolling_update.yml"), ("rotation", "playbooks/rotate_origin_secret.yml"),
-             ("release", "playbooks/release_static.yml"), ("destroy", "playbooks/destroy.yml")]
+             ("release", "playbooks/release_static.yml"), ("restore", "playbooks/restore_db.yml"),
+             ("destroy", "playbooks/destroy.yml")]
     for step, playbook in steps:
-        # The destroy deletes the released static files with their bucket, as an operator asks it to.
-        run = run_playbook(emu, playbook, extra={**EXTRA, "cdn_force_destroy": True}, key=keys["local"], timeout=1500)
+        if step == "restore":  # the root key stands in for the daily backup plan: a recovery point
+            start_backup(emu)
+        # The destroy deletes the released static files with their bucket, as an operator asks it to,
+        # and the restored instance with the stack's own (no web instance here to compare them on).
+        run = run_playbook(emu, playbook, extra={**EXTRA, "cdn_force_destroy": True, "restore_db_verify": False},
+                           key=keys["local"], timeout=1500)
         assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {emu.iam()['denied']}"
         if step == "re-run":
             assert run.recap["changed"] == 0, run.output[-4000:]

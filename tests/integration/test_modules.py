@@ -313,3 +313,42 @@ def test_sns_topic_encryption_module_sets_the_key_once(emulator):
     assert attributes["KmsMasterKeyId"] == "alias/shop-test-messages"
     missing = module(emulator, "sns_topic_encryption", {"topic_arn": topic + "-gone", "kms_master_key_id": "alias/x"})
     assert missing.get("failed") and missing["msg"] == f"topic_arn: no SNS topic {topic}-gone (create it first)"
+
+
+def test_backup_restore_module_restores_the_latest_point_once_and_refuses_what_it_cannot(emulator):
+    emulator.reset()
+    rds, backup = emulator.client("rds"), emulator.client("backup")
+    source = rds.create_db_instance(DBInstanceIdentifier="shop-test-mysql", DBInstanceClass="db.t4g.micro", Engine="mysql",
+                                    MasterUsername="admin", MasterUserPassword="x" * 16, AllocatedStorage=20,
+                                    MultiAZ=True)["DBInstance"]
+    backup.create_backup_vault(BackupVaultName="shop-test-backup")
+    role = "arn:aws:iam::123456789012:role/shop-test-backup"
+    args = {"backup_vault_name": "shop-test-backup", "resource_arn": source["DBInstanceArn"], "iam_role_arn": role,
+            "db_instance_identifier": "shop-test-mysql-restore", "metadata": {"MultiAZ": "false"},
+            "tags": {"Stack": "shop-test"}, "poll_seconds": 1}
+    empty = module(emulator, "backup_restore_db_instance", args, "--check")
+    assert empty.get("failed") and empty["msg"] == (
+        f"resource_arn: the backup vault shop-test-backup holds no completed recovery point of {source['DBInstanceArn']}: "
+        "the backup plan has not run yet (or its points expired); start an on-demand backup job or wait for the plan's window")
+    itself = module(emulator, "backup_restore_db_instance", {**args, "db_instance_identifier": "shop-test-mysql"})
+    assert itself.get("failed") and itself["msg"].startswith("db_instance_identifier: shop-test-mysql is the backed-up instance")
+    older = backup.start_backup_job(BackupVaultName="shop-test-backup", ResourceArn=source["DBInstanceArn"], IamRoleArn=role)
+    latest = backup.start_backup_job(BackupVaultName="shop-test-backup", ResourceArn=source["DBInstanceArn"], IamRoleArn=role)
+
+    predicted = module(emulator, "backup_restore_db_instance", args, "--check")
+    assert predicted["changed"] is True and predicted["recovery_point"]["arn"] == latest["RecoveryPointArn"], predicted
+    assert predicted["metadata"]["MultiAZ"] == "false" and predicted["metadata"]["DBInstanceIdentifier"] == "shop-test-mysql-restore"
+    assert not rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": ["shop-test-mysql-restore"]}])["DBInstances"]
+    restored = module(emulator, "backup_restore_db_instance", args)
+    assert restored["changed"] is True and restored["db_instance"]["status"] == "available", restored
+    instance = rds.describe_db_instances(DBInstanceIdentifier="shop-test-mysql-restore")["DBInstances"][0]
+    assert instance["MultiAZ"] is False
+    assert {t["Key"]: t["Value"] for t in instance["TagList"]} == {"Stack": "shop-test", "RestoredFrom": latest["RecoveryPointArn"]}
+    assert module(emulator, "backup_restore_db_instance", args, "--check")["changed"] is False
+    assert module(emulator, "backup_restore_db_instance", args)["changed"] is False
+    # The instance holds another point than the one asked for: refused, not reused.
+    other = module(emulator, "backup_restore_db_instance",
+                   {**{k: v for k, v in args.items() if k != "resource_arn"}, "recovery_point_arn": older["RecoveryPointArn"]})
+    assert other.get("failed") and other["msg"] == (
+        f"db_instance_identifier: the DB instance shop-test-mysql-restore exists already, restored from "
+        f"{latest['RecoveryPointArn']}, not from {older['RecoveryPointArn']}: delete it or name another instance")

@@ -183,7 +183,7 @@ class Fleet:
                         "kind": "rds", "host": db.address, "user": db.master_username,
                         "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or "",
                         "require_tls": _requires_tls(backend, db),
-                        "restore": getattr(db, "shop_restored_from", None)}
+                        "restore": getattr(db, "shop_restored_from", None), "instance": db}
         for backend in self._backends(elasticache_backends):
             for cluster in list(backend.cache_clusters.values()):
                 if cluster.cache_cluster_status == "available" and cluster.engine == "redis":
@@ -272,6 +272,8 @@ class Fleet:
         with self.lock:
             self.backing[spec["host"]] = address
             running = list(self.addresses)
+        if spec["kind"] == "rds":
+            spec["instance"].shop_awaiting_standin = False  # its server answers: RDS may call it available
         # A new endpoint resolves at once in the instances already running, as RDS's and
         # ElastiCache's DNS names do (the containers got the ones they know at boot).
         for instance_id in running:

@@ -54,7 +54,28 @@ def install_fleet(fleet) -> None:
     from one starts with that data ("you can create a new DB instance by restoring from a DB
     snapshot", RDS User Guide, "Restoring to a DB instance"; AWS Backup's RDS recovery points
     are such snapshots, AWS Backup Developer Guide, "Amazon RDS backups")."""
-    from moto.rds.models import RDSBackend
+    from moto.rds.models import DBInstance, RDSBackend
+
+    # "available" means the server answers (RDS User Guide, "Viewing Amazon RDS DB instance
+    # status"): a MySQL instance is not available before its stand-in has booted, however soon
+    # the lifecycle would have it so.
+    def get_status(self):
+        status = self.__dict__.get("shop_status", "available")
+        return "backing-up" if status == "available" and getattr(self, "shop_awaiting_standin", False) else status
+
+    def set_status(self, value):
+        self.__dict__["shop_status"] = value
+
+    DBInstance.status = property(get_status, set_status)
+    original_create = RDSBackend.create_db_instance
+
+    def create_db_instance(self, db_kwargs):
+        database = original_create(self, db_kwargs)
+        if str(database.engine).startswith(("mysql", "mariadb")):
+            database.shop_awaiting_standin = True
+        return database
+
+    RDSBackend.create_db_instance = create_db_instance
 
     original_snapshot = RDSBackend.create_db_snapshot
     original_restore = RDSBackend.restore_db_instance_from_db_snapshot
@@ -106,6 +127,20 @@ def _install_fixes() -> None:
         return original_describe_snapshots(self, db_instance_identifier, db_snapshot_identifier, snapshot_type, filters)
 
     RDSBackend.describe_db_snapshots = describe_db_snapshots
+
+    # RestoreDBInstanceFromDBSnapshot with MultiAZ (or DeletionProtection...) false gives a
+    # Single-AZ instance (RDS API reference); moto 5.2 drops false overrides and keeps the
+    # snapshot's value.
+    original_restore = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        database = original_restore(self, from_snapshot_id, overrides)
+        for key, value in overrides.items():
+            if value is False and hasattr(database, key):
+                setattr(database, key, False)
+        return database
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
 
     # A new DB parameter group holds its family's engine-default parameters (Source
     # "engine-default", IsModifiable), which DescribeDBParameters lists and
