@@ -92,6 +92,34 @@ def estimate(stack: dict, traffic: dict, prices: dict, ec2: dict) -> dict:
     add(_line("RDS MySQL", f"backups beyond the free 100 % of storage ({stack['db_backup_days']} days kept)",
               max(0.0, backups - stack["db_storage_gib"]), "GiB-month", _price(prices, "rds_backup_gib_month")))
 
+    used, change = float(traffic.get("db_used_gib", 0)), float(traffic.get("db_daily_change_gib", 0))
+    plan_days = int(stack.get("db_backup_plan_days", 0))
+    if plan_days:
+        # AWS Backup's RDS recovery points are RDS snapshots: the first holds the data, each later
+        # one the day's changes (AWS Backup pricing page). Priced in full: whether they share RDS's
+        # free backup allowance is not stated.
+        add(_line("AWS Backup", f"daily recovery points of the DB instance, {plan_days} days kept", used + change * plan_days,
+                  "GB-month", _price(prices, "backup_rds_gib_month")))
+        copy_region = stack.get("db_backup_copy_region", "")
+        if copy_region:
+            copy_days = int(stack.get("db_backup_copy_days", plan_days))
+            add(_line("AWS Backup", f"their copies in {copy_region}, {copy_days} days kept (at this region's rate)",
+                      used + change * copy_days, "GB-month", _price(prices, "backup_rds_gib_month")))
+            add(_line("AWS Backup", f"data transfer of the daily copies to {copy_region}", change * DAYS, "GB",
+                      _price(prices, "inter_region_transfer_gib")))
+    insight_days = int(stack.get("db_performance_insights_days", 0))
+    if insight_days == 7:
+        add(_line("RDS MySQL", "Performance Insights, 7 days of history (free)", 1, "instance", 0.0))
+    elif insight_days:
+        add(_line("RDS MySQL", f"Performance Insights, {insight_days} days of history", 1, "instance-month",
+                  _price(prices, "rds_performance_insights_long_term_month")))
+    interval = int(stack.get("db_monitoring_interval", 0))
+    if interval:
+        # Enhanced Monitoring's samples go to CloudWatch Logs (RDSOSMetrics), from the primary.
+        gib = HOURS * 3600 / interval * float(traffic.get("db_os_metrics_kib_per_sample", 0)) / KIB_PER_GIB
+        add(_line("RDS MySQL", f"Enhanced Monitoring: a sample every {interval} s into CloudWatch Logs", gib, "GB",
+                  _price(prices, "cloudwatch_logs_ingest_gib")))
+
     if stack.get("cache_enabled"):
         nodes = int(stack.get("cache_nodes", 1))
         add(_line("ElastiCache", f"{nodes} x {stack['cache_node_type']} (Redis OSS)", HOURS * nodes, "node-hour",

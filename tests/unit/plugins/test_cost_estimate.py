@@ -51,6 +51,26 @@ def test_single_nat_and_backups_beyond_the_free_storage():
     assert line(result, "RDS MySQL", "backups")["quantity"] == 10
 
 
+def test_aws_backup_its_copies_performance_insights_and_enhanced_monitoring():
+    stack = dict(STACK, db_backup_plan_days=35, db_backup_copy_region="eu-central-1", db_backup_copy_days=14,
+                 db_performance_insights_days=7, db_monitoring_interval=60)
+    traffic = dict(TRAFFIC, db_used_gib=80, db_daily_change_gib=3, db_os_metrics_kib_per_sample=10)
+    result = cost.estimate(stack, traffic, PRICES["eu-west-1"], EC2)
+    # The first point holds the data, each later one a day's changes.
+    assert line(result, "AWS Backup", "daily recovery points")["quantity"] == 80 + 3 * 35
+    assert line(result, "AWS Backup", "their copies in eu-central-1")["quantity"] == 80 + 3 * 14
+    assert line(result, "AWS Backup", "data transfer")["monthly"] == round(3 * 730 / 24 * 0.02, 2)
+    assert line(result, "RDS MySQL", "Performance Insights")["monthly"] == 0
+    # 43,800 samples of 10 KiB: 0.418 GiB.
+    assert line(result, "RDS MySQL", "Enhanced Monitoring")["quantity"] == pytest.approx(730 * 60 * 10 / 1024 / 1024, abs=1e-3)
+    # Without a plan or a copy region: no such lines; a longer history of Performance Insights
+    # needs its price, which the file does not have.
+    bare = cost.estimate(dict(STACK), traffic, PRICES["eu-west-1"], EC2)
+    assert not any(x["component"] == "AWS Backup" for x in bare["lines"])
+    with pytest.raises(cost.PriceError, match="rds_performance_insights_long_term_month"):
+        cost.estimate(dict(stack, db_performance_insights_days=31), traffic, PRICES["eu-west-1"], EC2)
+
+
 def test_cloudfront_transfer_is_priced_by_tier():
     # 15 TB a month: 10 TB at the first tier's price, 5 TB at the second's.
     gib_per_month = 15 * 1024
