@@ -132,7 +132,8 @@ class Front:
             return self._answer(start_response, *refused)
         realism.run_due()
         if service not in ("s3", "unsigned") and realism.THROTTLE.refuse(service, action):
-            return self._answer(start_response, *realism.throttling_answer(service, "HTTP_X_AMZ_TARGET" in environ))
+            json_protocol = "HTTP_X_AMZ_TARGET" in environ or service in realism.REST_JSON_SERVICES
+            return self._answer(start_response, *realism.throttling_answer(service, json_protocol))
         if service == "unsigned":
             denied = s3.refusal(environ)
             if denied:

@@ -251,6 +251,11 @@ class Throttle:
         return not allowed
 
 
+# Services of the REST protocol with JSON bodies (no X-Amz-Target header) that the toolkit calls:
+# their errors are JSON too (AWS Backup API reference, "Common Errors": ThrottlingException, 400).
+REST_JSON_SERVICES = {"backup"}
+
+
 def throttling_answer(service: str, json_protocol: bool) -> tuple[int, str, bytes]:
     """The status, content type and body AWS answers when it throttles a request."""
     if service == "ec2":
