@@ -10,7 +10,7 @@ author:
   - Shop toolkit team (!UNKNOWN)
 description:
   - Picks the recovery point (I(recovery_point_arn), or the latest completed one of I(resource_arn) in
-    the vault), reads its restore metadata (the instance's settings when it was backed up:
+    the vault), reads its restore metadata (the instance's settings when it was backed up -
     class, subnet group, security groups, parameter and option groups...), overrides them with
     I(metadata), and starts an AWS Backup restore job that creates the DB instance
     I(db_instance_identifier) from it. AWS Backup never restores over an existing instance

@@ -247,9 +247,13 @@ class Fleet:
 
     def _start_backing(self, name: str, spec: dict) -> None:
         address = self._run(name, BACKING_IMAGE, {"shop.kind": spec["kind"], "shop.host": spec["host"]},
-                            ["--memory", "512m", "--hostname", spec["host"]])
+                            # A host name has at most 64 characters (sethostname(2)): the endpoint's
+                            # first label; the endpoint itself resolves through the instances' hosts.
+                            ["--memory", "512m", "--hostname", spec["host"].split(".")[0][:63]])
         if not address:
             self.failed.add(name)  # not retried every second: restart the emulator once it is fixed
+            if spec["kind"] == "rds":  # RDS's status for an instance it cannot bring up
+                spec["instance"].status = "failed"
             return
         if spec["kind"] == "rds":
             podman("exec", name, "systemctl", "disable", "--now", "redis-server")

@@ -292,6 +292,9 @@ def _install_recovery_points() -> None:
             database = rds.databases.get(identifier)
             if database is None:
                 job.update(Status="FAILED", StatusMessage=f"DB instance {identifier} is gone", CompletionDate=unix_time())
+            elif database.status in ("failed", "incompatible-restore", "incompatible-parameters"):
+                job.update(Status="FAILED", StatusMessage=f"DB instance {identifier} is {database.status}",
+                           CompletionDate=unix_time())
             elif database.status == "available":
                 job.update(Status="COMPLETED", PercentDone="100.00%", CreatedResourceArn=instance_arn,
                            CompletionDate=unix_time())
