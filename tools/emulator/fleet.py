@@ -178,7 +178,9 @@ class Fleet:
         wanted = {}
         for backend in self._backends(rds_backends):
             for db in list(backend.databases.values()):
-                if str(db.engine).startswith(("mysql", "mariadb")) and db.status != "deleting":
+                # Only once created (rds.install_fleet marks it): a restore's snapshot is known then.
+                if str(db.engine).startswith(("mysql", "mariadb")) and db.status != "deleting" \
+                        and hasattr(db, "shop_awaiting_standin"):
                     wanted[f"emu{self.port}-rds-{db.db_instance_identifier}"] = {
                         "kind": "rds", "host": db.address, "user": db.master_username,
                         "password": getattr(db, "_master_user_password", None) or "", "database": db.db_name or "",
@@ -294,8 +296,8 @@ class Fleet:
         """A DB snapshot of a stand-in keeps its data: its databases, routines, triggers, events
         and accounts, dumped consistently (a snapshot is of the whole instance's storage)."""
         name, target = f"emu{self.port}-rds-{db.db_instance_identifier}", self._snapshot_file(snapshot_arn)
-        if target is None or name not in self._containers():
-            return
+        if target is None or getattr(db, "shop_awaiting_standin", True) or name not in self._containers():
+            return  # no stand-in serves it yet: nothing written, nothing to keep
         listed = podman("exec", name, "mysql", "-N", "-B", "-e",
                         "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
                         "('mysql', 'information_schema', 'performance_schema', 'sys')")

@@ -71,8 +71,10 @@ def install_fleet(fleet) -> None:
 
     def create_db_instance(self, db_kwargs):
         database = original_create(self, db_kwargs)
-        if str(database.engine).startswith(("mysql", "mariadb")):
-            database.shop_awaiting_standin = True
+        # Marked before the fleet may start its stand-in (it waits for the mark): the snapshot a
+        # restore starts from, then the wait for the stand-in.
+        database.shop_restored_from = self.__dict__.pop("shop_restoring", None)
+        database.shop_awaiting_standin = str(database.engine).startswith(("mysql", "mariadb"))
         return database
 
     RDSBackend.create_db_instance = create_db_instance
@@ -89,9 +91,11 @@ def install_fleet(fleet) -> None:
         # An ARN's name may hold colons (AWS Backup's "awsbackup:job-..."), which moto's parsing cuts.
         name = from_snapshot_id.split(":", 6)[6] if from_snapshot_id.startswith("arn:") else from_snapshot_id
         snapshot = self.describe_db_snapshots(db_instance_identifier=None, db_snapshot_identifier=name)[0]
-        database = original_restore(self, name, overrides)
-        database.shop_restored_from = snapshot.arn
-        return database
+        self.shop_restoring = snapshot.arn
+        try:
+            return original_restore(self, name, overrides)
+        finally:
+            self.__dict__.pop("shop_restoring", None)
 
     RDSBackend.create_db_snapshot = create_db_snapshot
     RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
