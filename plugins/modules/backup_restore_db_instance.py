@@ -155,7 +155,7 @@ class Restore:
         latest = max(completed, key=lambda p: p["CreationDate"])
         return {"arn": latest["RecoveryPointArn"], "creation_date": str(latest["CreationDate"]), "vault": vault}
 
-    def instance(self) -> dict | None:
+    def instance(self):
         identifier = self.params["db_instance_identifier"]
         try:
             found = self.rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=identifier)["DBInstances"][0]
