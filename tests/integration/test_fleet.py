@@ -224,6 +224,14 @@ def test_a_backup_is_restored_beside_the_live_database_compared_served_from_and_
     rds = f"emu{fleet.port}-rds-{STACK}-mysql"
     podman("exec", rds, "mysql", "-e", "INSERT INTO shop.products VALUES ('RESTORE-PROBE', 'Sold after the backup', 1)",
            check=True)
+    try:
+        restore_compare_serve_discard(fleet, job, live)
+    finally:  # the other tests' shop offers what it offered
+        podman("exec", rds, "mysql", "-e", "DELETE FROM shop.products WHERE sku = 'RESTORE-PROBE'", check=True)
+
+
+def restore_compare_serve_discard(fleet, job: dict, live: dict) -> None:
+    rds_client, backup = fleet.client("rds"), fleet.client("backup")
     shop_page = f"{edge(fleet)['alb']['80']}/"  # the ALB (with the origin secret): no cache between
     assert b"Sold after the backup" in http_request(shop_page).body
 

@@ -340,9 +340,11 @@ def test_second_run_changes_nothing(emulator, built):
     # listeners read before they are converged and their rules converged in a second call; 247
     # since the messages key, 7 reads of kms_key_info, the topics' encryption, 2, and the budget,
     # its account, itself, its notifications and their 3 subscribers; 257 since the database's
-    # option group, 2 reads and its tags, and the Enhanced Monitoring role, 7 reads of iam_role).
+    # option group, 2 reads and its tags, and the Enhanced Monitoring role, 7 reads of iam_role;
+    # 276 since AWS Backup: 15 reads of the vault, the plan and the selection by amazon.aws's
+    # modules, which find a plan by listing them, and 4 of the AWS Backup role).
     assert calls["calls"].get("ec2:DescribeNatGateways") == 1, calls
-    assert calls["total"] <= 260, calls
+    assert calls["total"] <= 280, calls
 
 
 def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):
