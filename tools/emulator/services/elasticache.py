@@ -96,3 +96,7 @@ def install() -> None:
 
     ElastiCacheBackend.delete_cache_subnet_group = backend_delete_cache_subnet_group
     ElastiCacheResponse.delete_cache_subnet_group = response_delete_cache_subnet_group
+
+    from . import elasticache_groups
+
+    elasticache_groups.install()
