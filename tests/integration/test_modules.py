@@ -352,3 +352,64 @@ def test_backup_restore_module_restores_the_latest_point_once_and_refuses_what_i
     assert other.get("failed") and other["msg"] == (
         f"db_instance_identifier: the DB instance shop-test-mysql-restore exists already, restored from "
         f"{latest['RecoveryPointArn']}, not from {older['RecoveryPointArn']}: delete it or name another instance")
+
+
+def test_replication_group_module_converges_in_place_and_refuses_what_aws_fixes(emulator):
+    emulator.reset()
+    ec2, cache = emulator.client("ec2"), emulator.client("elasticache")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ab")]
+    group_sg = ec2.create_security_group(GroupName="shop-test-cache", Description="cache", VpcId=vpc)["GroupId"]
+    cache.create_cache_subnet_group(CacheSubnetGroupName="shop-test-redis", CacheSubnetGroupDescription="t",
+                                    SubnetIds=subnets)
+    args = {"name": "shop-test-redis", "description": "shop-test sessions", "engine_version": "7.1",
+            "node_type": "cache.t4g.micro", "num_cache_clusters": 2, "preferred_azs": ["us-east-1a", "us-east-1b"],
+            "subnet_group": "shop-test-redis", "security_group_ids": [group_sg], "auth_token": "t0ken-of-sixteen-chars",
+            "parameter_group": "shop-test-redis7", "parameters": {"maxmemory-policy": "volatile-ttl"},
+            "snapshot_retention_limit": 7, "tags": {"Stack": "shop-test"}}
+    applied = ladder(emulator, "elasticache_replication_group", args)
+    assert applied["primary_endpoint"].startswith("master.shop-test-redis.")
+    assert "t0ken-of-sixteen-chars" not in json.dumps(applied)
+    group = cache.describe_replication_groups(ReplicationGroupId="shop-test-redis")["ReplicationGroups"][0]
+    assert (group["AutomaticFailover"], group["MultiAZ"], group["AtRestEncryptionEnabled"], group["TransitEncryptionEnabled"],
+            group["AuthTokenEnabled"], group["SnapshotRetentionLimit"]) == ("enabled", "enabled", True, True, True, 7)
+    members = cache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    assert sorted((m["CacheClusterId"], m["PreferredAvailabilityZone"]) for m in members) == [
+        ("shop-test-redis-001", "us-east-1a"), ("shop-test-redis-002", "us-east-1b")]
+    assert {m["CacheParameterGroup"]["CacheParameterGroupName"] for m in members} == {"shop-test-redis7"}
+    user_values = cache.describe_cache_parameters(CacheParameterGroupName="shop-test-redis7", Source="user")["Parameters"]
+    assert [(p["ParameterName"], p["ParameterValue"]) for p in user_values] == [("maxmemory-policy", "volatile-ttl")]
+
+    # In place: a bigger node, a shorter retention, another parameter; the diff names only those.
+    changed = module(emulator, "elasticache_replication_group",
+                     {**args, "node_type": "cache.t4g.small", "snapshot_retention_limit": 3,
+                      "parameters": {"maxmemory-policy": "volatile-ttl", "timeout": 300}}, "--diff")
+    assert changed["changed"] is True
+    assert changed["diff"]["before"] == {"node_type": "cache.t4g.micro", "snapshot_retention_limit": 7,
+                                         "parameters": {"maxmemory-policy": "volatile-ttl"}}
+    assert changed["diff"]["after"] == {"node_type": "cache.t4g.small", "snapshot_retention_limit": 3,
+                                        "parameters": {"maxmemory-policy": "volatile-ttl", "timeout": "300"}}
+    group = cache.describe_replication_groups(ReplicationGroupId="shop-test-redis")["ReplicationGroups"][0]
+    assert (group["CacheNodeType"], group["SnapshotRetentionLimit"]) == ("cache.t4g.small", 3)
+
+    # What AWS fixes at creation, and a downgrade, are refused by name, nothing sent.
+    refused = module(emulator, "elasticache_replication_group",
+                     {**args, "node_type": "cache.t4g.small", "port": 6380, "transit_encryption": False,
+                      "auth_token": None, "engine_version": "6.2", "snapshot_retention_limit": 3})
+    assert refused.get("failed") and refused["msg"] == (
+        "port is 6379 on shop-test-redis, 6380 asked: AWS fixes it when the group is created; "
+        "transit_encryption is True on shop-test-redis, False asked: AWS fixes it when the group is created; "
+        "engine_version 6.2 is older than shop-test-redis's 7.1: ElastiCache cannot downgrade an engine")
+    bad = module(emulator, "elasticache_replication_group", {**args, "num_cache_clusters": 1, "auth_token": "short"})
+    assert bad.get("failed") and bad["msg"] == (
+        "automatic_failover needs num_cache_clusters of 2 or more (got 1); "
+        "auth_token must be 16-128 printable characters without /, \" or @ (got one of 5 characters)")
+    assert "short" not in json.dumps(bad)  # the token is no_log
+
+    # Deleted with its parameter group.
+    assert module(emulator, "elasticache_replication_group",
+                  {"name": "shop-test-redis", "parameter_group": "shop-test-redis7", "state": "absent"})["changed"] is True
+    assert cache.describe_replication_groups()["ReplicationGroups"] == []
+    assert [g["CacheParameterGroupName"] for g in cache.describe_cache_parameter_groups()["CacheParameterGroups"]
+            if not g["CacheParameterGroupName"].startswith("default.")] == []
