@@ -39,7 +39,11 @@ def stack_names(stack):
         "backup_role": f"{stack}-backup",
         # The value CloudFront adds to every request to the ALB, which refuses requests without it.
         "origin_secret": f"{stack}/origin-verify",
-        "cache_cluster": f"{stack}-redis",
+        # The Redis replication group (its members <group>-001...), its parameter group, and its
+        # AUTH token, which the web instances read.
+        "cache_group": f"{stack}-redis",
+        "cache_parameter_group": f"{stack}-redis",
+        "cache_secret": f"{stack}/redis-auth",
         "order_queue": f"{stack}-orders",
         "order_dlq": f"{stack}-orders-dlq",
         "order_topic": f"{stack}-order-events",

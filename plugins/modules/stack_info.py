@@ -132,7 +132,9 @@ stack:
       description: The RDS instance - C(identifier), C(status), C(address), C(port).
       type: dict
     cache:
-      description: The ElastiCache node - C(id), C(status), C(address), C(port).
+      description:
+        - The ElastiCache replication group - C(id), C(status), C(address) (the primary endpoint), C(port), C(nodes).
+        - Without one, a single-node cluster an older toolkit built under that name, as C(legacy) (C(id), C(status)).
       type: dict
     distribution:
       description: The CloudFront distribution - C(id), C(arn), C(domain_name), C(status).
@@ -345,15 +347,22 @@ class StackReader:
                 "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0)}
 
     def cache(self):
+        """The replication group; before it exists, a single-node cluster of an older toolkit as C(legacy)."""
+        elasticache = self.client("elasticache")
         try:
-            found = self.client("elasticache").describe_cache_clusters(
-                aws_retry=True, CacheClusterId=self.names["cache_cluster"], ShowCacheNodeInfo=True)["CacheClusters"]
-        except is_boto3_error_code("CacheClusterNotFound"):
-            return {}
-        cluster = found[0]
-        endpoint = ((cluster.get("CacheNodes") or [{}])[0]).get("Endpoint") or {}
-        return {"id": cluster["CacheClusterId"], "status": cluster["CacheClusterStatus"],
-                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0)}
+            group = elasticache.describe_replication_groups(
+                aws_retry=True, ReplicationGroupId=self.names["cache_group"])["ReplicationGroups"][0]
+        except is_boto3_error_code("ReplicationGroupNotFoundFault"):
+            try:
+                legacy = elasticache.describe_cache_clusters(
+                    aws_retry=True, CacheClusterId=self.names["cache_group"])["CacheClusters"][0]
+            except is_boto3_error_code("CacheClusterNotFound"):
+                return {}
+            return {"legacy": {"id": legacy["CacheClusterId"], "status": legacy["CacheClusterStatus"]}}
+        endpoint = ((group.get("NodeGroups") or [{}])[0]).get("PrimaryEndpoint") or {}
+        return {"id": group["ReplicationGroupId"], "status": group["Status"],
+                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0),
+                "nodes": len(group.get("MemberClusters") or [])}
 
     def distribution(self):
         listed = calls.paginate(self.client("cloudfront"), "list_distributions")

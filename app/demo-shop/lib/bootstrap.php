@@ -71,7 +71,18 @@ function shop_session_start(): void
     if (!empty($cache['host'])) {
         // Sessions in Redis: any instance of the fleet serves any visitor.
         ini_set('session.save_handler', 'redis');
-        ini_set('session.save_path', sprintf('tcp://%s:%d', $cache['host'], (int) ($cache['port'] ?? 6379)));
+        $port = (int) ($cache['port'] ?? 6379);
+        if (!empty($cache['tls'])) {
+            // ElastiCache with encryption in transit and AUTH: TLS, the node's certificate
+            // verified (against the stack's CA bundle when it names one), the token sent.
+            $query = ['auth' => (string) ($cache['auth'] ?? ''), 'stream' => ['verify_peer' => 1, 'verify_peer_name' => 1]];
+            if (!empty($cache['ca'])) {
+                $query['stream']['cafile'] = $cache['ca'];
+            }
+            ini_set('session.save_path', sprintf('tls://%s:%d?%s', $cache['host'], $port, http_build_query($query)));
+        } else {
+            ini_set('session.save_path', sprintf('tcp://%s:%d', $cache['host'], $port));
+        }
     }
     session_name('shop_session');
     session_set_cookie_params(['httponly' => true, 'samesite' => 'Lax', 'secure' => ($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https']);

@@ -9,7 +9,9 @@ through the instance role and renders them for the application:
 2. reads the stack's settings from SSM (GetParametersByPath under SHOP_SETTINGS_PATH) and the
    database credentials from Secrets Manager (the secret named by the `db-secret-name`
    setting), fetches the CA bundle the database's certificate chains to (the `db-ca-bundle-url`
-   setting; a copy fetched before serves when the URL does not answer), and writes
+   setting; a copy fetched before serves when the URL does not answer), reads the Redis AUTH
+   token (the secret named by `cache-secret-name`) and the CA bundle of the cache's TLS
+   (`cache-ca-bundle-url`; without it, the system's trust store), and writes
    /etc/shop/app.json, readable by the web server's group only;
 3. renders the CloudWatch agent configuration with the stack's log group names (and loads
    it into the agent where the agent is installed);
@@ -114,7 +116,11 @@ def check_ca_bundle(text: str, url: str) -> str:
     return text
 
 
-def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict, ssl_ca: str = "") -> dict:
+CACHE_KEYS = ("cache-endpoint", "cache-secret-name", "cache-ca-bundle-url")
+
+
+def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict, ssl_ca: str = "",
+               cache_secret: dict | None = None, cache_ca: str = "") -> dict:
     missing = [key for key in REQUIRED_SECRET_KEYS if not secret.get(key)]
     if missing:
         raise ConfigureError(f"the database secret {settings.get('db-secret-name')!r} has no {', '.join(missing)}")
@@ -131,12 +137,18 @@ def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict, ss
         },
         "cache": {},
         "app": {key.replace("-", "_"): value for key, value in sorted(settings.items())
-                if key not in ("db-secret-name", "cache-endpoint", "db-ca-bundle-url")},
+                if key not in ("db-secret-name", "db-ca-bundle-url", *CACHE_KEYS)},
     }
     endpoint = settings.get("cache-endpoint", "")
     if endpoint:
         host, port = endpoint.rpartition(":")[::2] if endpoint.rsplit(":", 1)[-1].isdigit() else (endpoint, "6379")
         config["cache"] = {"host": host, "port": int(port)}
+        if settings.get("cache-secret-name"):
+            # An encrypted group with AUTH: TLS, the token, and the CA bundle when not the system's.
+            token = (cache_secret or {}).get("token", "")
+            if not token:
+                raise ConfigureError(f"the cache secret {settings['cache-secret-name']!r} has no token")
+            config["cache"].update(tls=True, auth=token, ca=cache_ca)
     return config
 
 
@@ -188,7 +200,7 @@ def fetch_secret(secrets, name: str) -> dict:
         raise ConfigureError(f"the secret {name!r} is not a JSON object with a SecretString") from error
 
 
-def fetch_ca_bundle(url: str, path: Path, attempts: int = 5) -> str:
+def fetch_ca_bundle(url: str, path: Path, attempts: int = 5, what: str = "the database CA bundle") -> str:
     """The CA bundle at ``url`` written to ``path``; the copy already there when the URL fails."""
     import urllib.request
 
@@ -197,14 +209,14 @@ def fetch_ca_bundle(url: str, path: Path, attempts: int = 5) -> str:
             return check_ca_bundle(answer.read().decode("ascii", "replace"), url)
 
     try:
-        bundle = with_retries(f"fetching the database CA bundle {url}", fetch, attempts=attempts)
+        bundle = with_retries(f"fetching {what} {url}", fetch, attempts=attempts)
     except ConfigureError:
         if path.exists():
             log(f"could not fetch {url}: using the copy fetched before ({path})")
             return str(path)
         raise
     if write_atomic(path, bundle, 0o644):
-        log(f"database CA bundle from {url} in {path}")
+        log(f"{what} from {url} in {path}")
     return str(path)
 
 
@@ -277,7 +289,14 @@ def main(argv: list[str] | None = None) -> int:
         secret = with_retries("reading the database secret", lambda: fetch_secret(secrets, settings["db-secret-name"]))
         ca_url = settings.get("db-ca-bundle-url", "")
         ssl_ca = fetch_ca_bundle(ca_url, Path(paths["db_ca_bundle"])) if ca_url else ""
-        config = app_config(stack, settings, secret, ssl_ca)
+        cache_secret = None
+        if settings.get("cache-endpoint") and settings.get("cache-secret-name"):
+            cache_secret = with_retries("reading the cache AUTH secret",
+                                        lambda: fetch_secret(secrets, settings["cache-secret-name"]))
+        cache_ca_url = settings.get("cache-ca-bundle-url", "") if settings.get("cache-endpoint") else ""
+        cache_ca = fetch_ca_bundle(cache_ca_url, Path(paths.get("cache_ca_bundle", "/etc/shop/cache-ca-bundle.pem")),
+                                   what="the cache CA bundle") if cache_ca_url else ""
+        config = app_config(stack, settings, secret, ssl_ca, cache_secret, cache_ca)
     except ConfigureError as error:
         log(f"error: {error}")
         return 1

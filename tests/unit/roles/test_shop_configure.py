@@ -86,6 +86,17 @@ def test_app_config(sc, endpoint, cache):
     assert config["stack"] == "shop-prod" and config["region"] == "eu-west-1"
 
 
+
+def test_app_config_of_an_encrypted_cache_carries_tls_the_token_and_the_ca(sc):
+    settings = {"db-secret-name": "shop-prod/db", "cache-endpoint": "master.shop-prod-redis.x1.euw1.cache.amazonaws.com:6379",
+                "cache-secret-name": "shop-prod/redis-auth", "cache-ca-bundle-url": "https://ca.example/bundle.pem"}
+    config = sc.app_config(STACK, settings, SECRET, "", {"token": "t" * 64}, "/etc/shop/cache-ca-bundle.pem")
+    assert config["cache"] == {"host": "master.shop-prod-redis.x1.euw1.cache.amazonaws.com", "port": 6379, "tls": True,
+                               "auth": "t" * 64, "ca": "/etc/shop/cache-ca-bundle.pem"}
+    assert config["app"] == {}
+    with pytest.raises(sc.ConfigureError, match="the cache secret 'shop-prod/redis-auth' has no token"):
+        sc.app_config(STACK, settings, SECRET, "", {"password": "x"})
+
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
