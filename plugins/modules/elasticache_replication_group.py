@@ -262,7 +262,6 @@ class ReplicationGroup:
         wanted["security_group_ids"] = sorted(p["security_group_ids"])
         wanted["kms_key_id"] = p["kms_key_id"]
         wanted["parameter_group"] = p["parameter_group"] or f"default.{family(p['engine'], p['engine_version'])}"
-        wanted["auth_token_enabled"] = bool(p["auth_token"]) if p["auth_token_update_strategy"] != "delete" else False
         return wanted
 
     # ------------------------------------------------------------------ parameter group
@@ -427,7 +426,7 @@ class ReplicationGroup:
             if self.params["wait"]:
                 group = self.available()
         changed = bool(request) or params_changed or tags_changed
-        shown = {k for k in wanted if found.get(k) != wanted[k] and wanted[k] is not None} - {"auth_token_enabled"}
+        shown = {k for k in wanted if found.get(k) != wanted[k] and wanted[k] is not None}
         before = {**{k: found[k] for k in sorted(shown)}, **params_before, **({"tags": tags_before} if tags_changed else {})}
         after = {**{k: wanted[k] for k in sorted(shown)}, **(params_after if params_changed else {}),
                  **({"tags": tags_after} if tags_changed else {})}

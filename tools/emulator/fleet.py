@@ -9,7 +9,9 @@ With ``awsemu.py start --fleet`` the emulator keeps, beside its API:
   database, serving TLS with a certificate of tls.py's authority for its endpoint name, and
   refusing clients without TLS while its parameter group's require_secure_transport is 1) and
   every ElastiCache cluster (Redis), reachable from the fleet under the endpoint names the APIs
-  return;
+  return; a replication group's members are Redis servers that replicate from its primary,
+  serve TLS when the group encrypts in transit and ask for its AUTH tokens, and the group's
+  primary and reader endpoint names follow a failover (services/elasticache_groups.py);
 - the target groups' health checks, made for real against those containers with each target
   group's path, port, interval, timeout, thresholds and success codes, and the deregistration
   delay (``draining``) before a deregistered target is gone: DescribeTargetHealth answers from
@@ -46,6 +48,7 @@ LABEL = "shop.emulator"
 MEMORY = {"t3.nano": "512m", "t3.micro": "1g", "t3.small": "2g", "t3.medium": "4g",
           "t4g.micro": "1g", "t4g.small": "2g", "t4g.medium": "4g", "m7i.large": "8g"}
 BOOT_TIMEOUT = 90
+REDIS_TLS_DIR = "/etc/redis/tls"
 
 
 # runc and explicit ulimits: what podman needs on these hosts (tools/podman/containers.conf).
@@ -114,6 +117,7 @@ class Fleet:
         self.managed: dict[str, bool] = {}  # instance ID -> runs in the fleet
         self.backing: dict[str, str] = {}  # endpoint host name -> container IP
         self.tls_required: dict[str, bool] = {}  # database container -> require_secure_transport applied
+        self.cache_roles: dict[str, tuple] = {}  # replication group -> (primary, tokens) the servers were given
         self.snapshot_dir: Path | None = None  # where DB snapshots keep their instance's data (a dump each)
         self.health: dict[tuple[str, str], TargetHealth] = {}
         self.draining: dict[tuple[str, str], float] = {}  # (target group ARN, target) -> until
@@ -188,9 +192,17 @@ class Fleet:
                         "restore": getattr(db, "shop_restored_from", None), "instance": db}
         for backend in self._backends(elasticache_backends):
             for cluster in list(backend.cache_clusters.values()):
-                if cluster.cache_cluster_status == "available" and cluster.engine == "redis":
+                if cluster.engine != "redis" or getattr(cluster, "replication_group_id", None):
+                    continue
+                if cluster.cache_cluster_status == "available":
                     wanted[f"emu{self.port}-cache-{cluster.cache_cluster_id}"] = {
                         "kind": "cache", "host": cluster.cache_nodes[0]["Endpoint"]["Address"]}
+            for group in list(getattr(backend, "shop_groups", {}).values()):
+                if group.status not in ("available", "modifying"):
+                    continue
+                for member in group.members:
+                    wanted[f"emu{self.port}-cache-{member}"] = {
+                        "kind": "cache", "host": f"{member}.{group.domain}", "group": group}
         return wanted
 
     def reconcile(self) -> None:
@@ -201,6 +213,7 @@ class Fleet:
                 self._start_backing(name, spec)
             elif spec["kind"] == "rds" and name in self.tls_required and self.tls_required[name] != spec["require_tls"]:
                 self._require_tls(name, spec["require_tls"])
+        self._converge_groups(backing)
         wanted = self._wanted_instances()
         for name, labels in existing.items():
             kind = labels.get("shop.kind")
@@ -210,7 +223,9 @@ class Fleet:
                 with self.lock:
                     self.addresses.pop(name, None)
                     self.instances.pop(name, None)
-                    self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host")}
+                    gone = self.backing.get(labels.get("shop.host", ""), "")
+                    # Its own name and a group endpoint name that pointed at it.
+                    self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host") and ip != gone}
                     self.tls_required.pop(name, None)
         for instance_id, (instance, image) in wanted.items():
             with self.lock:
@@ -275,6 +290,8 @@ class Fleet:
                 return
         else:
             podman("exec", name, "systemctl", "disable", "--now", "mariadb")
+            if spec.get("group") is not None and not self._serve_redis(name, spec["group"], spec["host"]):
+                return
         with self.lock:
             self.backing[spec["host"]] = address
             running = list(self.addresses)
@@ -285,6 +302,99 @@ class Fleet:
         for instance_id in running:
             podman("exec", instance_id, "sh", "-c", f"echo '{address} {spec['host']}' >> /etc/hosts")
         log.info("%s (%s) runs at %s", name, spec["host"], address)
+
+    # ------------------------------------------------------------------ replication groups
+    def _serve_redis(self, name: str, group, host: str) -> bool:
+        """A member's Redis: TLS only (a certificate for its own and the group's endpoint names)
+        when the group encrypts in transit, the group's AUTH tokens for the default user."""
+        settings = ["bind 0.0.0.0", "protected-mode no"]
+        if group.transit:
+            certificate, key = tls.AUTHORITY.issue(host, group.primary_endpoint, group.reader_endpoint)
+            for file_name, content in {"ca.pem": tls.AUTHORITY.ca_pem(), "server.pem": certificate,
+                                       "server-key.pem": key}.items():
+                wrote = podman("exec", "-i", name, "sh", "-c",
+                               f"install -d -o redis -m 0750 {REDIS_TLS_DIR} && umask 077 && "
+                               f"cat > {REDIS_TLS_DIR}/{file_name} && chown redis {REDIS_TLS_DIR}/{file_name}",
+                               stdin=content)
+                if wrote.returncode != 0:
+                    log.error("could not write %s into %s: %s", file_name, name, wrote.stderr.strip())
+                    return False
+            settings += [f"port 0\ntls-port {group.port}", f"tls-cert-file {REDIS_TLS_DIR}/server.pem",
+                         f"tls-key-file {REDIS_TLS_DIR}/server-key.pem", f"tls-ca-cert-file {REDIS_TLS_DIR}/ca.pem",
+                         "tls-auth-clients no", "tls-replication yes"]
+        else:
+            settings.append(f"port {group.port}")
+        if group.tokens:
+            settings.append("user default on " + " ".join(f">{t}" for t in group.tokens) + " ~* &* +@all")
+            settings.append(f"masterauth {group.tokens[-1]}")
+        done = podman("exec", "-i", name, "sh", "-c",
+                      "umask 027 && cat > /etc/redis/shop.conf && chgrp redis /etc/redis/shop.conf && "
+                      "(grep -q '^include /etc/redis/shop.conf' /etc/redis/redis.conf || "
+                      "echo 'include /etc/redis/shop.conf' >> /etc/redis/redis.conf) && systemctl restart redis-server",
+                      stdin="\n".join(settings) + "\n")
+        if done.returncode != 0:
+            log.error("could not restart %s with the group's settings: %s", name, done.stderr.strip())
+            return False
+        return True
+
+    def _redis(self, name: str, group, *command: str) -> bool:
+        """One command to a member's Redis, from inside its container (the token through the
+        environment, not argv)."""
+        tls_args = ["--tls", "--insecure"] if group.transit else []
+        env = ["--env", f"REDISCLI_AUTH={group.tokens[-1]}"] if group.tokens else []
+        done = podman("exec", *env, name, "redis-cli", *tls_args, "-p", str(group.port), *command)
+        if done.returncode != 0 or done.stdout.startswith(("ERR", "NOAUTH", "WRONGPASS")):
+            log.error("redis %s in %s failed: %s", command[0], name, (done.stdout + done.stderr).strip())
+            return False
+        return True
+
+    def _converge_groups(self, backing: dict[str, dict]) -> None:
+        """Every group's servers replicate from the member the API calls primary, and its
+        endpoint names point where ElastiCache's DNS would: the primary endpoint to the primary,
+        the reader endpoint to a replica. Done again after a failover or a token change."""
+        groups = {}
+        for spec in backing.values():
+            if spec.get("group") is not None:
+                groups.setdefault(spec["group"].id, spec["group"])
+        for group_id in [g for g in self.cache_roles if g not in groups]:
+            self.cache_roles.pop(group_id)
+        for group_id, group in groups.items():
+            primary, tokens = group.primary(), tuple(group.tokens)
+            if self.cache_roles.get(group_id) == (primary, tokens):
+                continue
+            names = {member: f"emu{self.port}-cache-{member}" for member in group.members}
+            with self.lock:
+                ips = {member: self.backing.get(f"{member}.{group.domain}") for member in group.members}
+            if not all(ips.values()):
+                continue  # a member is still starting
+            known = self.cache_roles.get(group_id, (None, ()))
+            if known[1] != tokens and known[0] is not None:
+                for member in group.members:
+                    self._redis(names[member], group, "ACL", "SETUSER", "default", "resetpass", *(f">{t}" for t in tokens))
+                    self._redis(names[member], group, "CONFIG", "SET", "masterauth", tokens[-1] if tokens else "")
+            # The new primary first, then the names, then the others follow it: as a failover.
+            if not self._redis(names[primary], group, "REPLICAOF", "NO", "ONE"):
+                continue
+            replicas = [m for m in group.members if m != primary]
+            self._point(group.primary_endpoint, ips[primary])
+            self._point(group.reader_endpoint, ips[replicas[0]] if replicas else ips[primary])
+            for member in replicas:
+                self._redis(names[member], group, "REPLICAOF", ips[primary], str(group.port))
+            self.cache_roles[group_id] = (primary, tokens)
+            log.info("replication group %s: primary %s at %s", group_id, primary, ips[primary])
+
+    def _point(self, host: str, address: str) -> None:
+        """``host`` resolves to ``address`` in every running instance and the ones to come."""
+        with self.lock:
+            if self.backing.get(host) == address:
+                return
+            self.backing[host] = address
+            running = list(self.addresses)
+        for instance_id in running:
+            # /etc/hosts is bind-mounted: rewritten in place, not replaced.
+            podman("exec", instance_id, "sh", "-c",
+                   f"grep -v ' {host}$' /etc/hosts > /tmp/.hosts; echo '{address} {host}' >> /tmp/.hosts; "
+                   "cat /tmp/.hosts > /etc/hosts; rm -f /tmp/.hosts")
 
     # ------------------------------------------------------------------ DB snapshots
     def _snapshot_file(self, snapshot_arn: str) -> Path | None:

@@ -69,8 +69,9 @@ class Authority:
         certificate, key = self.issue(hostname)
         return {"ca.pem": self.ca_pem(), "server.pem": certificate, "server-key.pem": key}
 
-    def issue(self, hostname: str) -> tuple[str, str]:
-        """A server certificate for ``hostname`` (a name, or an IP address) and its key, both PEM."""
+    def issue(self, hostname: str, *others: str) -> tuple[str, str]:
+        """A server certificate for ``hostname`` (a name, or an IP address), and ``others`` as
+        further subject names, and its key, both PEM."""
         self._ensure()
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
@@ -81,7 +82,7 @@ class Authority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
-            .add_extension(x509.SubjectAlternativeName([_subject_name(hostname)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_subject_name(n) for n in (hostname, *others)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(self._key, hashes.SHA256()))
