@@ -111,6 +111,13 @@ CASES = [
       "1827, 2192, 2557, 2922, 3288, 3653] (got 10)"]),
     ("cache class as node type", {"cache_node_type": "t4g.micro"},
      ["cache_node_type must be an ElastiCache node type like cache.t4g.micro (got 't4g.micro')"]),
+    ("seven cache nodes", {"cache_nodes": 7}, ["cache_nodes must be 1-6, a primary and up to five replicas (got 7)"]),
+    ("cache snapshot window in local time", {"cache_snapshot_window": "3am-4am", "cache_snapshot_retention_days": 40},
+     ["cache_snapshot_retention_days must be 0-35 (got 40)",
+      "cache_snapshot_window must be hh24:mi-hh24:mi in UTC, like 03:00-04:00 (got '3am-4am')"]),
+    ("unknown Redis eviction policy", {"cache_parameters": {"maxmemory-policy": "lru"}},
+     ["cache_parameters maxmemory-policy must be one of Redis's eviction policies (volatile-lru, allkeys-lru, "
+      "volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction) (got 'lru')"]),
     ("queue retention out of range", {"messaging_retention_seconds": 30},
      ["messaging_retention_seconds must be 60-1209600 s (got 30)"]),
     ("bad environment name", {"stack_environment": "Prod!"},

@@ -284,6 +284,95 @@ def restore_compare_serve_discard(fleet, job: dict, live: dict) -> None:
         fleet.client("secretsmanager").describe_secret(SecretId=f"{STACK}/db-restore")
 
 
+
+def cart_of(page: bytes) -> dict[str, int]:
+    return {sku: int(count) for sku, count in re.findall(r"<li>([A-Z0-9-]+) x (\d+)</li>", page.decode())}
+
+
+def shopper(url: str, items: dict[str, int]) -> str:
+    """A visitor who put ``items`` in the cart: their session cookie."""
+    cookie = plain_request(f"{url}/").headers["set-cookie"].split(";")[0]
+    for sku, count in items.items():
+        for _ in range(count):
+            added = plain_request(f"{url}/", "POST", {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                                  body=f"sku={sku}".encode())
+            assert added.status in (200, 303), added
+    return cookie
+
+
+def redis_cli(container: str, *command: str, token: str = "", tls_on: bool = True) -> str:
+    env = ["--env", f"REDISCLI_AUTH={token}"] if token else []
+    return podman("exec", *env, container, "redis-cli", *(["--tls", "--insecure"] if tls_on else []), *command).stdout.strip()
+
+
+def test_carts_survive_a_failover_of_the_session_store_while_the_shop_serves(fleet):
+    url = edge(fleet)["cdn"]["https"]
+    cache = fleet.client("elasticache")
+    group_id = f"{STACK}-redis"
+
+    def roles() -> dict[str, str]:
+        found = cache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+        return {m["CacheClusterId"]: m["CurrentRole"] for m in found["NodeGroups"][0]["NodeGroupMembers"]}
+
+    before = roles()
+    primary = next(m for m, role in before.items() if role == "primary")
+    replica = next(m for m, role in before.items() if role == "replica")
+    carts = {shopper(url, items): items for items in ({"TEE-001": 1}, {"MUG-001": 2}, {"CAP-001": 1, "TEE-001": 3})}
+    for cookie, items in carts.items():
+        assert cart_of(plain_request(f"{url}/", headers={"Cookie": cookie}).body) == items
+    # The store asks for TLS and the token: plain TCP and an unauthenticated client get nothing.
+    token = json.loads(fleet.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/redis-auth")["SecretString"])["token"]
+    container = f"emu{fleet.port}-cache-{primary}"
+    assert redis_cli(container, "PING", token=token) == "PONG"
+    assert redis_cli(container, "PING").startswith("NOAUTH")
+    assert redis_cli(container, "PING", token=token, tls_on=False) != "PONG"
+    sessions = int(redis_cli(container, "DBSIZE", token=token))
+    assert sessions >= len(carts)
+    # Shoppers look at their carts all along while the primary fails over to the replica.
+    answers: list[tuple] = []
+    stop = threading.Event()
+
+    def look():
+        while not stop.is_set():
+            for cookie, items in carts.items():
+                try:
+                    page = plain_request(f"{url}/?probe=failover", headers={"Cookie": cookie}, timeout=10)
+                    answers.append((page.status, cart_of(page.body) == items))
+                except OSError as error:
+                    answers.append((repr(error), False))
+            time.sleep(0.05)
+
+    visitor = threading.Thread(target=look)
+    visitor.start()
+    try:
+        time.sleep(2)
+        cache.test_failover(ReplicationGroupId=group_id, NodeGroupId="0001")
+        wait_for(lambda: roles() == {primary: "replica", replica: "primary"}, timeout=120)
+        # The primary endpoint's name resolves to the new primary in the instances.
+        new_address = podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                             f"emu{fleet.port}-cache-{replica}").stdout.strip()
+        endpoint = cache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0][
+            "NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+        instance = in_service(fleet)[0]["InstanceId"]
+        wait_for(lambda: podman("exec", instance, "getent", "hosts", endpoint).stdout.split()[:1] == [new_address],
+                 timeout=60)
+        time.sleep(3)
+    finally:
+        stop.set()
+        visitor.join()
+    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
+        [a for a in answers if a != (200, True)][:5]
+    # The new primary holds every session and takes writes; the old one follows it.
+    new_primary = f"emu{fleet.port}-cache-{replica}"
+    assert "role:master" in redis_cli(new_primary, "INFO", "replication", token=token)
+    assert "role:slave" in redis_cli(container, "INFO", "replication", token=token)
+    cookie = next(iter(carts))
+    shopper_url = f"{url}/"
+    plain_request(shopper_url, "POST", {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                  body=b"sku=CAP-001")
+    assert cart_of(plain_request(shopper_url, headers={"Cookie": cookie}).body) == {**carts[cookie], "CAP-001": 1}
+    assert int(redis_cli(new_primary, "DBSIZE", token=token)) >= sessions
+
 def edge(emulator) -> dict:
     """The stack's distribution and ALB on the data plane: their local URLs."""
     listing = emulator.dataplane()

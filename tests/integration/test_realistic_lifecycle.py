@@ -23,7 +23,7 @@ REGION = "us-east-1"
 # What inventories/local plans: one NAT gateway shared by two AZs, three subnet tiers...
 PLANNED = {"vpcs": 1, "subnets": 6, "internet_gateways": 1, "nat_gateways": 1, "elastic_ips": 1, "route_tables": 4,
            "security_groups": 4, "vpc_endpoints": 1, "flow_logs": 0, "launch_templates": 1, "load_balancers": 1,
-           "target_groups": 1, "db_instances": 1, "cache_clusters": 1, "distributions": 1, "auto_scaling_groups": 1,
+           "target_groups": 1, "db_instances": 1, "cache_clusters": 2, "distributions": 1, "auto_scaling_groups": 1,
            "queues": 2, "kms_keys": 1, "budgets": 1}
 
 

@@ -157,9 +157,24 @@ def test_master_password_only_in_secrets_manager(emulator, built):
 
 
 def test_cache_and_messaging(emulator, built):
-    cluster = emulator.client("elasticache").describe_cache_clusters(
-        CacheClusterId=f"{STACK}-redis", ShowCacheNodeInfo=True)["CacheClusters"][0]
-    assert cluster["Engine"] == "redis" and cluster["CacheSubnetGroupName"] == f"{STACK}-redis"
+    cache = emulator.client("elasticache")
+    group = cache.describe_replication_groups(ReplicationGroupId=f"{STACK}-redis")["ReplicationGroups"][0]
+    assert (group["AutomaticFailover"], group["MultiAZ"], group["AtRestEncryptionEnabled"], group["TransitEncryptionEnabled"],
+            group["AuthTokenEnabled"]) == ("enabled", "enabled", True, True, True)
+    members = cache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    # A primary and a replica in the stack's two AZs, over the cache subnet group.
+    assert sorted((m["CacheClusterId"], m["CacheSubnetGroupName"]) for m in members) == [
+        (f"{STACK}-redis-001", f"{STACK}-redis"), (f"{STACK}-redis-002", f"{STACK}-redis")]
+    assert len({m["PreferredAvailabilityZone"] for m in members}) == 2
+    user = cache.describe_cache_parameters(CacheParameterGroupName=f"{STACK}-redis", Source="user")["Parameters"]
+    assert {p["ParameterName"]: p["ParameterValue"] for p in user} == {"maxmemory-policy": "volatile-ttl", "timeout": "300"}
+    # The token only in Secrets Manager; the instances are told where it is.
+    token = json.loads(emulator.client("secretsmanager").get_secret_value(SecretId=f"{STACK}/redis-auth")["SecretString"])["token"]
+    assert len(token) == 64 and token not in built.output
+    pages = emulator.client("ssm").get_paginator("get_parameters_by_path").paginate(Path=f"/{STACK}/app", Recursive=True)
+    settings = {p["Name"]: p["Value"] for page in pages for p in page["Parameters"]}
+    assert settings[f"/{STACK}/app/cache-endpoint"] == f"{group['NodeGroups'][0]['PrimaryEndpoint']['Address']}:6379"
+    assert settings[f"/{STACK}/app/cache-secret-name"] == f"{STACK}/redis-auth"
     sqs = emulator.client("sqs")
     url = sqs.get_queue_url(QueueName=f"{STACK}-orders")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]

@@ -337,11 +337,12 @@ class Fleet:
             return False
         return True
 
-    def _redis(self, name: str, group, *command: str) -> bool:
+    def _redis(self, name: str, group, *command: str, token: str | None = None) -> bool:
         """One command to a member's Redis, from inside its container (the token through the
-        environment, not argv)."""
+        environment, not argv): ``token``, or the group's newest."""
         tls_args = ["--tls", "--insecure"] if group.transit else []
-        env = ["--env", f"REDISCLI_AUTH={group.tokens[-1]}"] if group.tokens else []
+        token = token if token is not None else (group.tokens[-1] if group.tokens else "")
+        env = ["--env", f"REDISCLI_AUTH={token}"] if token else []
         done = podman("exec", *env, name, "redis-cli", *tls_args, "-p", str(group.port), *command)
         if done.returncode != 0 or done.stdout.startswith(("ERR", "NOAUTH", "WRONGPASS")):
             log.error("redis %s in %s failed: %s", command[0], name, (done.stdout + done.stderr).strip())
@@ -369,9 +370,12 @@ class Fleet:
                 continue  # a member is still starting
             known = self.cache_roles.get(group_id, (None, ()))
             if known[1] != tokens and known[0] is not None:
+                old = known[1][-1] if known[1] else ""  # what the servers still ask for
                 for member in group.members:
-                    self._redis(names[member], group, "ACL", "SETUSER", "default", "resetpass", *(f">{t}" for t in tokens))
-                    self._redis(names[member], group, "CONFIG", "SET", "masterauth", tokens[-1] if tokens else "")
+                    self._redis(names[member], group, "ACL", "SETUSER", "default", "resetpass",
+                                *(f">{t}" for t in tokens), token=old)
+                    self._redis(names[member], group, "CONFIG", "SET", "masterauth", tokens[-1] if tokens else "",
+                                token=old)
             # The new primary first, then the names, then the others follow it: as a failover.
             if not self._redis(names[primary], group, "REPLICAOF", "NO", "ONE"):
                 continue
@@ -393,7 +397,8 @@ class Fleet:
         for instance_id in running:
             # /etc/hosts is bind-mounted: rewritten in place, not replaced.
             podman("exec", instance_id, "sh", "-c",
-                   f"grep -v ' {host}$' /etc/hosts > /tmp/.hosts; echo '{address} {host}' >> /tmp/.hosts; "
+                   f"awk -v h='{host}' '{{for (i = 2; i <= NF; i++) if ($i == h) next}} 1' /etc/hosts > /tmp/.hosts && "
+                   f"echo '{address} {host}' >> /tmp/.hosts && "
                    "cat /tmp/.hosts > /etc/hosts; rm -f /tmp/.hosts")
 
     # ------------------------------------------------------------------ DB snapshots

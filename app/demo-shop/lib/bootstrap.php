@@ -65,24 +65,120 @@ function shop_spend_page_cpu(): void
     }
 }
 
+/**
+ * PHP sessions in Redis (ElastiCache), through phpredis's client rather than its session save
+ * path: TLS with the node's certificate verified (against the stack's CA bundle when the
+ * settings name one), the AUTH token sent with AUTH and never written into a URL that PHP's
+ * warnings would log, and one retry on a fresh connection when the node answers an error: the
+ * primary endpoint's name moves to the promoted replica during a failover, and a connection to
+ * the former primary gets READONLY or a reset.
+ */
+final class ShopRedisSessionHandler implements SessionHandlerInterface, SessionUpdateTimestampHandlerInterface
+{
+    private const PREFIX = 'PHPREDIS_SESSION:';
+    private ?Redis $redis = null;
+
+    public function __construct(private readonly array $cache)
+    {
+    }
+
+    private function connect(): Redis
+    {
+        if ($this->redis === null) {
+            $redis = new Redis();
+            $tls = !empty($this->cache['tls']);
+            $stream = ['verify_peer' => true, 'verify_peer_name' => true];
+            if (!empty($this->cache['ca'])) {
+                $stream['cafile'] = $this->cache['ca'];
+            }
+            $redis->connect(($tls ? 'tls://' : '') . $this->cache['host'], (int) ($this->cache['port'] ?? 6379),
+                2.0, null, 0, 2.0, $tls ? ['stream' => $stream] : []);
+            if (!empty($this->cache['auth']) && !$redis->auth((string) $this->cache['auth'])) {
+                throw new RedisException('the session store refused the AUTH token');
+            }
+            $this->redis = $redis;
+        }
+        return $this->redis;
+    }
+
+    /** The command's answer; on an error, once more on a new connection, then false (logged). */
+    private function call(string $what, callable $command): mixed
+    {
+        for ($attempt = 1; ; $attempt++) {
+            try {
+                $redis = $this->connect();
+                $redis->clearLastError();
+                $answer = $command($redis);
+                if ($answer !== false || $redis->getLastError() === null) {
+                    return $answer;
+                }
+                $error = $redis->getLastError();
+            } catch (RedisException $exception) {
+                $error = $exception->getMessage();
+            }
+            $this->redis = null;
+            if ($attempt === 2) {
+                error_log(sprintf('shop: session %s failed on %s: %s', $what, $this->cache['host'], $error));
+                return false;
+            }
+        }
+    }
+
+    private function ttl(): int
+    {
+        return max(60, (int) ini_get('session.gc_maxlifetime'));
+    }
+
+    public function open(string $path, string $name): bool
+    {
+        return true;
+    }
+
+    public function close(): bool
+    {
+        $this->redis?->close();
+        $this->redis = null;
+        return true;
+    }
+
+    public function read(string $id): string|false
+    {
+        $data = $this->call('read', fn (Redis $r) => $r->get(self::PREFIX . $id));
+        return $data === false ? ($this->redis !== null ? '' : false) : (string) $data;
+    }
+
+    public function write(string $id, string $data): bool
+    {
+        return (bool) $this->call('write', fn (Redis $r) => $r->setex(self::PREFIX . $id, $this->ttl(), $data));
+    }
+
+    public function destroy(string $id): bool
+    {
+        return $this->call('destroy', fn (Redis $r) => $r->del(self::PREFIX . $id)) !== false;
+    }
+
+    public function gc(int $max_lifetime): int|false
+    {
+        return 0; // Redis expires the sessions itself (their TTL)
+    }
+
+    public function validateId(string $id): bool
+    {
+        return (bool) $this->call('check', fn (Redis $r) => $r->exists(self::PREFIX . $id));
+    }
+
+    public function updateTimestamp(string $id, string $data): bool
+    {
+        return (bool) $this->call('touch', fn (Redis $r) => $r->expire(self::PREFIX . $id, $this->ttl()));
+    }
+}
+
 function shop_session_start(): void
 {
     $cache = shop_config()['cache'] ?? [];
     if (!empty($cache['host'])) {
         // Sessions in Redis: any instance of the fleet serves any visitor.
-        ini_set('session.save_handler', 'redis');
-        $port = (int) ($cache['port'] ?? 6379);
-        if (!empty($cache['tls'])) {
-            // ElastiCache with encryption in transit and AUTH: TLS, the node's certificate
-            // verified (against the stack's CA bundle when it names one), the token sent.
-            $query = ['auth' => (string) ($cache['auth'] ?? ''), 'stream' => ['verify_peer' => 1, 'verify_peer_name' => 1]];
-            if (!empty($cache['ca'])) {
-                $query['stream']['cafile'] = $cache['ca'];
-            }
-            ini_set('session.save_path', sprintf('tls://%s:%d?%s', $cache['host'], $port, http_build_query($query)));
-        } else {
-            ini_set('session.save_path', sprintf('tcp://%s:%d', $cache['host'], $port));
-        }
+        session_set_save_handler(new ShopRedisSessionHandler($cache), true);
     }
     session_name('shop_session');
     session_set_cookie_params(['httponly' => true, 'samesite' => 'Lax', 'secure' => ($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') === 'https']);

@@ -227,6 +227,60 @@ def test_cache_cluster_has_no_endpoint_while_creating_and_lingers_while_deleting
     cache.delete_cache_subnet_group(CacheSubnetGroupName="life")
 
 
+
+def test_replication_group_creates_fails_over_and_deletes_as_elasticache_does(slow):
+    _, _, subnets = network(slow, "10.26.0.0/16")
+    cache = slow.client("elasticache")
+    cache.create_cache_subnet_group(CacheSubnetGroupName="group", CacheSubnetGroupDescription="d", SubnetIds=subnets)
+    base = {"ReplicationGroupId": "group", "ReplicationGroupDescription": "d", "CacheNodeType": "cache.t4g.micro",
+            "Engine": "redis", "EngineVersion": "7.1", "CacheSubnetGroupName": "group"}
+    # What ElastiCache refuses: failover without a replica, Multi-AZ without failover, AUTH without TLS.
+    for extra, message in [
+        ({"NumCacheClusters": 1, "AutomaticFailoverEnabled": True}, "Automatic failover needs at least 2 cache clusters"),
+        ({"NumCacheClusters": 2, "MultiAZEnabled": True}, "Multi-AZ requires automatic failover to be enabled"),
+        ({"NumCacheClusters": 2, "AuthToken": "a-token-of-20-chars!"},
+         "The AUTH token is only supported when encryption-in-transit is enabled"),
+    ]:
+        with pytest.raises(ClientError, match=message):
+            cache.create_replication_group(**base, **extra)
+    cache.create_replication_group(**base, NumCacheClusters=2, AutomaticFailoverEnabled=True, MultiAZEnabled=True,
+                                   TransitEncryptionEnabled=True, AuthToken="a-token-of-20-chars!",
+                                   PreferredCacheClusterAZs=["us-east-1a", "us-east-1b"])
+    seen = {}
+
+    def status():
+        found = cache.describe_replication_groups()["ReplicationGroups"]
+        if not found:
+            return "gone"
+        node_group = found[0]["NodeGroups"][0]
+        seen[found[0]["Status"]] = ("PrimaryEndpoint" in node_group,
+                                    tuple(m["CurrentRole"] for m in node_group["NodeGroupMembers"]))
+        return found[0]["Status"]
+
+    assert watch(status, "available") == ["creating", "available"]
+    assert seen == {"creating": (False, ("primary", "replica")), "available": (True, ("primary", "replica"))}
+    members = {c["CacheClusterId"]: c for c in cache.describe_cache_clusters()["CacheClusters"]}
+    assert sorted(members) == ["group-001", "group-002"] and {m["ReplicationGroupId"] for m in members.values()} == {"group"}
+
+    # A failover: the replica becomes the primary, the endpoint names stay.
+    endpoint = cache.describe_replication_groups()["ReplicationGroups"][0]["NodeGroups"][0]["PrimaryEndpoint"]
+    cache.test_failover(ReplicationGroupId="group", NodeGroupId="0001")
+    with pytest.raises(ClientError, match="InvalidReplicationGroupState"):
+        cache.modify_replication_group(ReplicationGroupId="group", SnapshotRetentionLimit=3, ApplyImmediately=True)
+    assert watch(status, "available") == ["modifying", "available"]
+    after = cache.describe_replication_groups()["ReplicationGroups"][0]["NodeGroups"][0]
+    assert [m["CurrentRole"] for m in after["NodeGroupMembers"]] == ["replica", "primary"]
+    assert after["PrimaryEndpoint"] == endpoint
+    with pytest.raises(ClientError, match="NodeGroupNotFoundFault"):
+        cache.test_failover(ReplicationGroupId="group", NodeGroupId="0002")
+
+    cache.delete_replication_group(ReplicationGroupId="group")
+    with pytest.raises(ClientError, match="CacheSubnetGroupInUse"):
+        cache.delete_cache_subnet_group(CacheSubnetGroupName="group")
+    assert watch(status, "gone") == ["deleting", "gone"]
+    assert cache.describe_cache_clusters()["CacheClusters"] == []
+    cache.delete_cache_subnet_group(CacheSubnetGroupName="group")
+
 def test_image_pending_then_available(slow):
     ec2, _, subnets = network(slow, "10.26.0.0/16")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]

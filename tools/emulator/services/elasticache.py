@@ -53,7 +53,7 @@ def install() -> None:
 
     def create_cache_cluster(self, *args, **kwargs):
         cluster = original_create(self, *args, **kwargs)
-        if realism.SETTINGS.realistic:
+        if realism.SETTINGS.realistic and not kwargs.get("replication_group_id"):  # a member follows its group
             cluster.cache_cluster_status = "creating"
             realism.later(CREATE_SECONDS, lambda: cluster.cache_cluster_status == "creating"
                           and setattr(cluster, "cache_cluster_status", "available"))
