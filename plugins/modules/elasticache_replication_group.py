@@ -272,17 +272,14 @@ class ReplicationGroup:
             return False, {}, {}
         wanted_family = family(self.params["engine"], self.params["engine_version"])
         wanted = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in self.params["parameters"].items()}
+        # One read: the group's values (a group of another family is refused by ElastiCache
+        # when the replication group is given it).
         try:
-            found = self.client.describe_cache_parameter_groups(aws_retry=True, CacheParameterGroupName=name)["CacheParameterGroups"][0]
-        except is_boto3_error_code("CacheParameterGroupNotFound"):
-            found = None
-        if found is not None and found["CacheParameterGroupFamily"] != wanted_family:
-            self.module.fail_json(msg=f"parameter_group {name} is of family {found['CacheParameterGroupFamily']}, not "
-                                      f"{wanted_family} as engine_version {self.params['engine_version']} needs: name a new group")
-        current = {}
-        if found is not None:
             current = {p["ParameterName"]: p.get("ParameterValue", "") for p in calls.paginate(
                 self.client, "describe_cache_parameters", CacheParameterGroupName=name, Source="user").get("Parameters", [])}
+            found = True
+        except is_boto3_error_code("CacheParameterGroupNotFound"):
+            current, found = {}, None
         changes = [{"ParameterName": k, "ParameterValue": v} for k, v in sorted(wanted.items()) if current.get(k) != v]
         resets = [{"ParameterName": k} for k in sorted(set(current) - set(wanted))]
         changed = found is None or bool(changes) or bool(resets)
@@ -401,7 +398,7 @@ class ReplicationGroup:
         if group is not None and group["Status"] == "deleting":
             self.module.fail_json(msg=f"replication group {self.name} is being deleted: run again once it is gone")
         if group is None:
-            params_changed, _, params_after = self.converge_parameter_group()
+            params_after = self.converge_parameter_group()[2]
             if self.module.check_mode:
                 return True, {}, {**wanted, **params_after}, None
             group = self.create(wanted)
