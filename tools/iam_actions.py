@@ -138,6 +138,7 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
         add("web_image", ("playbooks/bake_ami.yml",))
         add("rollout", ("playbooks/rolling_update.yml",))
         add("loadbalancer", ("playbooks/rotate_origin_secret.yml",))
+        add("cache", ("playbooks/rotate_cache_token.yml",))
         add("cdn", ("playbooks/release_static.yml",))
         emulator.backup_now(f"{PROJECT}-local", "us-east-1")
         add("database", ("playbooks/restore_db.yml", "-e", "restore_db_verify=false"),

@@ -373,6 +373,49 @@ def test_carts_survive_a_failover_of_the_session_store_while_the_shop_serves(fle
     assert cart_of(plain_request(shopper_url, headers={"Cookie": cookie}).body) == {**carts[cookie], "CAP-001": 1}
     assert int(redis_cli(new_primary, "DBSIZE", token=token)) >= sessions
 
+
+def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
+    url = edge(fleet)["cdn"]["https"]
+    secrets = fleet.client("secretsmanager")
+
+    def token() -> dict:
+        return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/redis-auth")["SecretString"])
+
+    before = token()["token"]
+    carts = {shopper(url, items): items for items in ({"MUG-001": 1}, {"TEE-001": 2})}
+    answers: list[tuple] = []
+    stop = threading.Event()
+
+    def look():
+        while not stop.is_set():
+            for cookie, items in carts.items():
+                try:
+                    page = plain_request(f"{url}/?probe=token", headers={"Cookie": cookie}, timeout=10)
+                    answers.append((page.status, cart_of(page.body) == items))
+                except OSError as error:
+                    answers.append((repr(error), False))
+            time.sleep(0.05)
+
+    visitor = threading.Thread(target=look)
+    visitor.start()
+    try:
+        run = run_playbook(fleet, "playbooks/rotate_cache_token.yml", extra=EXTRA, env=ENV)
+    finally:
+        stop.set()
+        visitor.join()
+    assert run.rc == 0, run.output[-4000:]
+    after = token()
+    assert set(after) == {"token"} and after["token"] != before and len(after["token"]) == 64
+    assert before not in run.output and after["token"] not in run.output
+    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
+        [a for a in answers if a != (200, True)][:5]
+    # Every node asks for the new token only.
+    for member in fleet.client("elasticache").describe_replication_groups(
+            ReplicationGroupId=f"{STACK}-redis")["ReplicationGroups"][0]["MemberClusters"]:
+        container = f"emu{fleet.port}-cache-{member}"
+        assert redis_cli(container, "PING", token=after["token"]) == "PONG"
+        assert redis_cli(container, "PING", token=before) != "PONG"
+
 def edge(emulator) -> dict:
     """The stack's distribution and ALB on the data plane: their local URLs."""
     listing = emulator.dataplane()

@@ -90,7 +90,7 @@ def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
 
     steps = [("build", "site.yml"), ("re-run", "site.yml"), ("bake", "playbooks/bake_ami.yml"),
              ("rolling update", "playbooks/rolling_update.yml"), ("rotation", "playbooks/rotate_origin_secret.yml"),
-             ("release", "playbooks/release_static.yml"), ("restore", "playbooks/restore_db.yml"),
+             ("token rotation", "playbooks/rotate_cache_token.yml"), ("release", "playbooks/release_static.yml"), ("restore", "playbooks/restore_db.yml"),
              ("destroy", "playbooks/destroy.yml")]
     for step, playbook in steps:
         if step == "restore":  # the root key stands in for the daily backup plan: a recovery point

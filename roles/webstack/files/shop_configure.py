@@ -145,7 +145,11 @@ def app_config(stack: dict[str, str], settings: dict[str, str], secret: dict, ss
         config["cache"] = {"host": host, "port": int(port)}
         if settings.get("cache-secret-name"):
             # An encrypted group with AUTH: TLS, the token, and the CA bundle when not the system's.
-            token = (cache_secret or {}).get("token", "")
+            # During a rotation (playbooks/rotate_cache_token.yml) the group accepts the next token
+            # beside the current one once the secret's stage is "rotated": from then on, the next.
+            cache_secret = cache_secret or {}
+            rotated = cache_secret.get("stage") == "rotated" and cache_secret.get("next")
+            token = cache_secret["next"] if rotated else cache_secret.get("token", "")
             if not token:
                 raise ConfigureError(f"the cache secret {settings['cache-secret-name']!r} has no token")
             config["cache"].update(tls=True, auth=token, ca=cache_ca)

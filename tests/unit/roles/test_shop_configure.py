@@ -94,6 +94,10 @@ def test_app_config_of_an_encrypted_cache_carries_tls_the_token_and_the_ca(sc):
     assert config["cache"] == {"host": "master.shop-prod-redis.x1.euw1.cache.amazonaws.com", "port": 6379, "tls": True,
                                "auth": "t" * 64, "ca": "/etc/shop/cache-ca-bundle.pem"}
     assert config["app"] == {}
+    # A rotation: the next token only once the group accepts it (stage "rotated").
+    assert sc.app_config(STACK, settings, SECRET, "", {"token": "a" * 64, "next": "b" * 64})["cache"]["auth"] == "a" * 64
+    assert sc.app_config(STACK, settings, SECRET, "", {"token": "a" * 64, "next": "b" * 64, "stage": "rotated"}
+                         )["cache"]["auth"] == "b" * 64
     with pytest.raises(sc.ConfigureError, match="the cache secret 'shop-prod/redis-auth' has no token"):
         sc.app_config(STACK, settings, SECRET, "", {"password": "x"})
 
