@@ -300,6 +300,18 @@ def shopper(url: str, items: dict[str, int]) -> str:
     return cookie
 
 
+def look_at_carts(url: str, carts: dict[str, dict], answers: list, stop: threading.Event) -> None:
+    """Each shopper (cookie) looks at the cart until ``stop``: (status, cart as expected) per page."""
+    while not stop.is_set():
+        for cookie, items in carts.items():
+            try:
+                page = plain_request(url, headers={"Cookie": cookie}, timeout=10)
+                answers.append((page.status, cart_of(page.body) == items))
+            except OSError as error:
+                answers.append((repr(error), False))
+        time.sleep(0.05)
+
+
 def redis_cli(container: str, *command: str, token: str = "", tls_on: bool = True) -> str:
     env = ["--env", f"REDISCLI_AUTH={token}"] if token else []
     return podman("exec", *env, container, "redis-cli", *(["--tls", "--insecure"] if tls_on else []), *command).stdout.strip()
@@ -331,18 +343,7 @@ def test_carts_survive_a_failover_of_the_session_store_while_the_shop_serves(fle
     # Shoppers look at their carts all along while the primary fails over to the replica.
     answers: list[tuple] = []
     stop = threading.Event()
-
-    def look():
-        while not stop.is_set():
-            for cookie, items in carts.items():
-                try:
-                    page = plain_request(f"{url}/?probe=failover", headers={"Cookie": cookie}, timeout=10)
-                    answers.append((page.status, cart_of(page.body) == items))
-                except OSError as error:
-                    answers.append((repr(error), False))
-            time.sleep(0.05)
-
-    visitor = threading.Thread(target=look)
+    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe=failover", carts, answers, stop))
     visitor.start()
     try:
         time.sleep(2)
@@ -385,18 +386,7 @@ def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
     carts = {shopper(url, items): items for items in ({"MUG-001": 1}, {"TEE-001": 2})}
     answers: list[tuple] = []
     stop = threading.Event()
-
-    def look():
-        while not stop.is_set():
-            for cookie, items in carts.items():
-                try:
-                    page = plain_request(f"{url}/?probe=token", headers={"Cookie": cookie}, timeout=10)
-                    answers.append((page.status, cart_of(page.body) == items))
-                except OSError as error:
-                    answers.append((repr(error), False))
-            time.sleep(0.05)
-
-    visitor = threading.Thread(target=look)
+    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe=token", carts, answers, stop))
     visitor.start()
     try:
         run = run_playbook(fleet, "playbooks/rotate_cache_token.yml", extra=EXTRA, env=ENV)
