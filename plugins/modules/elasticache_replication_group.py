@@ -341,7 +341,11 @@ class ReplicationGroup:
                     "KmsKeyId": p["kms_key_id"], "AuthToken": p["auth_token"], "SnapshotWindow": p["snapshot_window"],
                     "PreferredMaintenanceWindow": p["maintenance_window"]}
         request.update({k: v for k, v in optional.items() if v})
-        return self.client.create_replication_group(aws_retry=True, **request)["ReplicationGroup"]
+        try:
+            return self.client.create_replication_group(aws_retry=True, **request)["ReplicationGroup"]
+        except is_boto3_error_code(["ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"]):
+            # The create went through but its answer was lost, and the SDK's retry met the group.
+            return self.read()
 
     def refusals(self, found, wanted):
         """What this module cannot change in place, each naming the option, the group's value and the one asked."""
