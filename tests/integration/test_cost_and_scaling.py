@@ -45,7 +45,10 @@ def test_production_follows_its_declaration(costs):
     assert lines[("NAT Gateway", "3 gateway(s), per_az")]["quantity"] == 3 * 730
     assert lines[("RDS MySQL", "db.r6g.large")]["quantity"] == 2 * 730
     assert lines[("RDS MySQL", "gp3 storage 200 GiB x 2")]["quantity"] == 400
-    assert lines[("ElastiCache", "1 x cache.r6g.large")]["unit_price"] == 0.228
+    # The session store's primary and its replica in another AZ.
+    cache = lines[("ElastiCache", "2 x cache.r6g.large")]
+    assert (cache["quantity"], cache["unit_price"]) == (2 * 730, 0.228)
+    assert next(x for x in costs["staging"]["lines"] if x["component"] == "ElastiCache")["quantity"] == 730
     # The quiet month never drops under the group's minimum of 3.
     assert costs["production"]["ec2"]["average_instances"] >= 3
     # Staging shares one NAT Gateway; local is priced in us-east-1.
