@@ -192,6 +192,14 @@ def version(text):
     return tuple(int(p) for p in str(text).split(".") if p.isdigit())
 
 
+def compare_versions(wanted, found):
+    """-1, 0 or 1 as ``wanted`` is older, the same or newer, on the parts it names: ElastiCache
+    answers 7.1.0 for a group asked for as 7.1."""
+    asked = version(wanted)
+    have = version(found)[:len(asked)]
+    return (asked > have) - (asked < have)
+
+
 def family(engine, engine_version):
     """The parameter group family of an engine version (ElastiCache User Guide, "Parameter groups")."""
     major = str(engine_version).split(".", 1)[0]
@@ -357,7 +365,7 @@ class ReplicationGroup:
                 why = ("change the number of nodes with ElastiCache's IncreaseReplicaCount or DecreaseReplicaCount"
                        if option == "num_cache_clusters" else "AWS fixes it when the group is created")
                 refused.append(f"{option} is {found[option]!r} on {self.name}, {wanted[option]!r} asked: {why}")
-        if found["engine_version"] and version(wanted["engine_version"]) < version(found["engine_version"]):
+        if found["engine_version"] and compare_versions(wanted["engine_version"], found["engine_version"]) < 0:
             refused.append(f"engine_version {wanted['engine_version']} is older than {self.name}'s "
                            f"{found['engine_version']}: ElastiCache cannot downgrade an engine")
         return refused
@@ -373,7 +381,7 @@ class ReplicationGroup:
         for option, key in pairs.items():
             if wanted[option] is not None and found[option] != wanted[option]:
                 request[key] = wanted[option]
-        if version(wanted["engine_version"]) > version(found["engine_version"]):
+        if compare_versions(wanted["engine_version"], found["engine_version"]) > 0:
             request["EngineVersion"] = wanted["engine_version"]
         if wanted["security_group_ids"] and found["security_group_ids"] != wanted["security_group_ids"]:
             request["SecurityGroupIds"] = wanted["security_group_ids"]
@@ -412,6 +420,8 @@ class ReplicationGroup:
         if group["Status"] != "available" and self.params["wait"] and not self.module.check_mode:
             group = self.available()
         found = self.settings(group, self.member(group))
+        if compare_versions(wanted["engine_version"], found["engine_version"]) == 0:
+            found["engine_version"] = wanted["engine_version"]  # 7.1 asked, 7.1.0 answered: the same
         refused = self.refusals(found, wanted)
         if refused:
             self.module.fail_json(msg="; ".join(refused))

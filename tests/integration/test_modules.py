@@ -400,7 +400,7 @@ def test_replication_group_module_converges_in_place_and_refuses_what_aws_fixes(
     assert refused.get("failed") and refused["msg"] == (
         "port is 6379 on shop-test-redis, 6380 asked: AWS fixes it when the group is created; "
         "transit_encryption is True on shop-test-redis, False asked: AWS fixes it when the group is created; "
-        "engine_version 6.2 is older than shop-test-redis's 7.1: ElastiCache cannot downgrade an engine")
+        "engine_version 6.2 is older than shop-test-redis's 7.1.0: ElastiCache cannot downgrade an engine")
     bad = module(emulator, "elasticache_replication_group", {**args, "num_cache_clusters": 1, "auth_token": "short"})
     assert bad.get("failed") and bad["msg"] == (
         "automatic_failover needs num_cache_clusters of 2 or more (got 1); "

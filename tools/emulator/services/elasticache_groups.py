@@ -73,6 +73,10 @@ def _short_region(region: str) -> str:
     return parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]
 
 
+def _full_version(text: str) -> str:
+    return text if text.count(".") >= 2 else f"{text}.0"
+
+
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in str(text).split(".") if p.isdigit())
 
@@ -110,7 +114,8 @@ class Group:
         self.status = "available"
         self.node_type = request["CacheNodeType"]
         self.engine = request.get("Engine") or "redis"
-        self.engine_version = request.get("EngineVersion") or "7.1"
+        # ElastiCache answers the full version of a major.minor asked for (7.1 -> 7.1.0).
+        self.engine_version = _full_version(request.get("EngineVersion") or "7.1")
         self.port = int(request.get("Port") or 6379)
         self.automatic_failover = bool(request.get("AutomaticFailoverEnabled"))
         self.multi_az = bool(request.get("MultiAZEnabled"))
@@ -354,7 +359,7 @@ def install() -> None:
         if multi_az and not failover:
             raise fault("InvalidParameterCombination", "Multi-AZ requires automatic failover to be enabled.")
         version = request.get("EngineVersion")
-        if version and _version(version) < _version(group.engine_version):
+        if version and _version(_full_version(version)) < _version(group.engine_version):
             raise fault("InvalidParameterCombination", f"Cannot downgrade the engine from {group.engine_version} "
                         f"to {version}.")
         check_parameter_group(backend, request.get("CacheParameterGroupName"), version or group.engine_version)
@@ -396,13 +401,13 @@ def install() -> None:
         scaled = {}
         if request.get("CacheNodeType") and request["CacheNodeType"] != group.node_type:
             scaled["CacheNodeType"] = request["CacheNodeType"]
-        if version and version != group.engine_version:
+        if version and _full_version(version) != group.engine_version:
             scaled["EngineVersion"] = version
         if scaled:
             # Applied now whatever ApplyImmediately says: the emulator runs no maintenance window.
             def resize():
                 group.node_type = scaled.get("CacheNodeType", group.node_type)
-                group.engine_version = scaled.get("EngineVersion", group.engine_version)
+                group.engine_version = _full_version(scaled.get("EngineVersion", group.engine_version))
                 for cluster in group.clusters():
                     cluster.cache_node_type, cluster.engine_version = group.node_type, group.engine_version
 
