@@ -49,6 +49,22 @@ MEMORY = {"t3.nano": "512m", "t3.micro": "1g", "t3.small": "2g", "t3.medium": "4
           "t4g.micro": "1g", "t4g.small": "2g", "t4g.medium": "4g", "m7i.large": "8g"}
 BOOT_TIMEOUT = 90
 REDIS_TLS_DIR = "/etc/redis/tls"
+# Re-points a name of /etc/hosts inside an instance. The file is bind-mounted (no rename over it)
+# and read by every lookup: written in one write() that never shortens it, a reader sees the old
+# or the new entries, never an empty file (a truncate, then a write, failed the shop's database
+# lookups in between). AWS's DNS changes a name's address atomically.
+REPOINT_HOSTS = """
+import sys
+host, address = sys.argv[1], sys.argv[2]
+with open("/etc/hosts", "r+") as hosts:
+    old = hosts.read()
+    kept = [line for line in old.splitlines() if host not in line.split("#")[0].split()[1:]]
+    new = "\\n".join([*kept, f"{address} {host}"]) + "\\n"
+    if len(new) < len(old):
+        new += "#" * (len(old) - len(new) - 1) + "\\n"
+    hosts.seek(0)
+    hosts.write(new)
+"""
 
 
 # runc and explicit ulimits: what podman needs on these hosts (tools/podman/containers.conf).
@@ -395,11 +411,7 @@ class Fleet:
             self.backing[host] = address
             running = list(self.addresses)
         for instance_id in running:
-            # /etc/hosts is bind-mounted: rewritten in place, not replaced.
-            podman("exec", instance_id, "sh", "-c",
-                   f"awk -v h='{host}' '{{for (i = 2; i <= NF; i++) if ($i == h) next}} 1' /etc/hosts > /tmp/.hosts && "
-                   f"echo '{address} {host}' >> /tmp/.hosts && "
-                   "cat /tmp/.hosts > /etc/hosts; rm -f /tmp/.hosts")
+            podman("exec", "-i", instance_id, "python3", "-", host, address, stdin=REPOINT_HOSTS)
 
     # ------------------------------------------------------------------ DB snapshots
     def _snapshot_file(self, snapshot_arn: str) -> Path | None:
