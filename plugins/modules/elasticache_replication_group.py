@@ -183,7 +183,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.shop.aws.plugins.module_utils import calls
 
-# Settings AWS fixes at creation: (option, how the group or its first member answers it).
+# Settings this module does not change on an existing group: AWS fixes all but the last at creation.
 FIXED = ("port", "subnet_group", "at_rest_encryption", "kms_key_id", "transit_encryption", "engine", "num_cache_clusters")
 TOKEN_FORBIDDEN = set('/"@')
 

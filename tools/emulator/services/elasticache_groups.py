@@ -169,7 +169,7 @@ class Group:
     def set_status(self, status: str) -> None:
         self.status = status
         for cluster in self.clusters():
-            cluster.cache_cluster_status = status if status != "modifying" else "modifying"
+            cluster.cache_cluster_status = status
 
     def primary(self) -> str:
         return next(m for m, role in self.roles.items() if role == "primary")
@@ -223,7 +223,7 @@ def install() -> None:
         ReplicationGroupAlreadyExists,
         ReplicationGroupNotFound,
     )
-    from moto.elasticache.models import CacheCluster, ElastiCacheBackend
+    from moto.elasticache.models import CacheCluster
     from moto.elasticache.responses import ElastiCacheResponse
 
     def fault(code: str, message: str) -> ElastiCacheException:
@@ -527,4 +527,3 @@ def install() -> None:
                     describe_cache_parameters, modify_cache_parameter_group, reset_cache_parameter_group,
                     delete_cache_parameter_group):
         setattr(ElastiCacheResponse, handler.__name__, handler)
-    ElastiCacheBackend.shop_replication_group = group_of
