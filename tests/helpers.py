@@ -218,6 +218,32 @@ def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str =
     return Run(proc.returncode, output)
 
 
+def deployer(emu: Emulator, name: str, group: str | None = None, policy: dict | None = None) -> tuple[str, str]:
+    """An IAM user with an access key: in the group, or holding the policy inline (the root key makes it)."""
+    admin = emu.client("iam")
+    admin.create_user(UserName=name)
+    if group:
+        admin.add_user_to_group(GroupName=group, UserName=name)
+    if policy:
+        admin.put_user_policy(UserName=name, PolicyName="deploy", PolicyDocument=json.dumps(policy))
+    key = admin.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def apply_deployer_policy(emu: Emulator, inventory: str, group: str, policy_dir: Path, extra: dict | None = None) -> list[dict]:
+    """playbooks/deployer_policy.yml as an administrator runs it (the root key): the documents
+    rendered for the environment's stack, made managed policies attached to the group."""
+    applied = run_playbook(emu, "playbooks/deployer_policy.yml", inventory=inventory, extra={
+        **(extra or {}), "deployer_policy_apply": True, "deployer_policy_group": group,
+        "deployer_policy_dir": str(policy_dir)})
+    assert applied.rc == 0, applied.output[-4000:]
+    stack = f"{(extra or {}).get('stack_project', 'shop')}-{inventory}"
+    documents = [json.loads(path.read_text()) for path in sorted(policy_dir.glob(f"{stack}-deployer-*.json"))]
+    assert documents, applied.output[-2000:]
+    assert f"applied in IAM and attached to the group {group}" in applied.output
+    return documents
+
+
 def podman(*args: str, check: bool = False, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, CONTAINERS_CONF=str(ROOT / "tools/podman/containers.conf"))
     return subprocess.run(["podman", *args], capture_output=True, text=True, env=env, check=check, input=stdin)

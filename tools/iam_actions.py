@@ -139,6 +139,7 @@ def record(emulator: Emulator, phase: str) -> dict[str, set[str]]:
         add("rollout", ("playbooks/rolling_update.yml",))
         add("loadbalancer", ("playbooks/rotate_origin_secret.yml",))
         add("cache", ("playbooks/rotate_cache_token.yml",))
+        add("database", ("playbooks/rotate_db_password.yml",))
         add("cdn", ("playbooks/release_static.yml",))
         emulator.backup_now(f"{PROJECT}-local", "us-east-1")
         add("database", ("playbooks/restore_db.yml", "-e", "restore_db_verify=false"),

@@ -405,6 +405,56 @@ def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
         assert redis_cli(container, "PING", token=after["token"]) == "PONG"
         assert redis_cli(container, "PING", token=before) != "PONG"
 
+def test_the_database_password_rotates_while_the_shop_serves(fleet):
+    """playbooks/rotate_db_password.yml while shoppers load pages that read the catalogue: the
+    instance takes the new password, the pages refused meanwhile have their instance re-read the
+    secret (shop-credentials.socket) and connect again, and no page fails; the old password is
+    refused after, and no password is in the run's output."""
+    url = edge(fleet)["cdn"]["https"]
+    secrets = fleet.client("secretsmanager")
+
+    def credentials() -> dict:
+        return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+
+    before = credentials()
+    carts = {shopper(url, items): items for items in ({"CAP-001": 2}, {"MUG-001": 1})}
+    answers: list[tuple] = []
+    stop = threading.Event()
+    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe=db-password", carts, answers, stop))
+    visitor.start()
+    try:
+        run = run_playbook(fleet, "playbooks/rotate_db_password.yml", extra=EXTRA, env=ENV)
+        time.sleep(2)
+    finally:
+        stop.set()
+        visitor.join()
+    assert run.rc == 0, run.output[-4000:]
+    after = credentials()
+    assert after["password"] != before["password"] and len(after["password"]) == 32
+    assert {k: v for k, v in after.items() if k != "password"} == {k: v for k, v in before.items() if k != "password"}
+    stages = sorted(sorted(labels) for labels in secrets.describe_secret(SecretId=f"{STACK}/db")["VersionIdsToStages"].values())
+    assert ["AWSCURRENT"] in stages and ["AWSPREVIOUS"] in stages and not any("AWSPENDING" in s for s in stages), stages
+    assert before["password"] not in run.output and after["password"] not in run.output
+    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
+        [a for a in answers if a != (200, True)][:5]
+    # The server takes the new password only, and the pages that met the change asked their
+    # instance for fresh credentials (the socket's units ran) before the playbook refreshed them.
+    instance_id = sorted(i["InstanceId"] for i in in_service(fleet))[0]
+    attempt = """$d = json_decode(file_get_contents('/etc/shop/app.json'), true)['database'];
+$o = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::MYSQL_ATTR_SSL_CA => $d['ssl_ca']];
+try { new PDO("mysql:host={$d['host']};port={$d['port']};dbname={$d['name']}", $d['user'], $argv[1], $o); echo 'accepted'; }
+catch (PDOException $e) { echo 'refused: ', $e->getMessage(); }"""
+    assert podman("exec", instance_id, "php", "-r", attempt, after["password"]).stdout == "accepted"
+    assert podman("exec", instance_id, "php", "-r", attempt, before["password"]).stdout.startswith(
+        "refused: SQLSTATE[HY000] [1045] Access denied")
+    asked = "".join(podman("exec", i["InstanceId"], "journalctl", "--no-pager", "-o", "cat", "-u", "shop-credentials@*").stdout
+                    for i in in_service(fleet))
+    assert "shop-configure: " in asked, asked[-2000:]
+    for instance in in_service(fleet):
+        logs = podman("exec", instance["InstanceId"], "sh", "-c", "journalctl --no-pager -o cat; cat /var/log/shop/*.log 2>/dev/null")
+        assert before["password"] not in logs.stdout and after["password"] not in logs.stdout
+
+
 def edge(emulator) -> dict:
     """The stack's distribution and ALB on the data plane: their local URLs."""
     listing = emulator.dataplane()

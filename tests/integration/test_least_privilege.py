@@ -1,58 +1,43 @@
 """Least privilege, proven: the deployer's policy is rendered from what the roles declare
 (roles/*/meta/iam.yml, playbooks/deployer_policy.yml), and the whole lifecycle runs on an emulator
-that enforces IAM (tools/emulator/access.py) under a user holding only that policy: build,
-re-run, bake, rolling update, origin secret rotation, static release, destroy. Every action the
-policy grants is used by the lifecycle (but those the roles say AWS needs and the emulator never
-asks for), and a policy short of one action fails the run naming it. Needs podman and the base
-image (the bake's builder)."""
+that enforces IAM (tools/emulator/access.py) under a user holding only that policy: build, re-run, bake,
+rolling update, origin secret, cache token and database password rotations, static release, restore,
+destroy. The local stack runs with production's optional parts turned on (flow logs, a backup copy
+in a second region, deletion protection, a protected stack, a promotion), so every action the policy grants is
+used by the lifecycle (but those the roles say AWS needs and the emulator never asks for);
+production's own build, re-run and destroy run under production's policy in test_site_production.
+A policy short of one action fails the run naming it. Needs podman and the base image (the bake's builder)."""
 
 import json
 
 import pytest
 from billable import billable_resources
-from helpers import Emulator, free_port, run_playbook
+from helpers import Emulator, apply_deployer_policy, deployer, free_port, run_playbook
 
 pytestmark = pytest.mark.integration
 PROJECT = "leastpriv"
 STACK = f"{PROJECT}-local"
 REGION = "us-east-1"
 EXTRA = {"stack_project": PROJECT, "web_image_keep": 1, "web_image_container_repository": "localhost/shop-web-leastpriv"}
-
-
-def deployer(emu: Emulator, name: str, group: str | None = None, policy: dict | None = None) -> tuple[str, str]:
-    """An IAM user with an access key: in the group, or holding the policy inline (the root key makes it)."""
-    admin = emu.client("iam")
-    admin.create_user(UserName=name)
-    if group:
-        admin.add_user_to_group(GroupName=group, UserName=name)
-    if policy:
-        admin.put_user_policy(UserName=name, PolicyName="deploy", PolicyDocument=json.dumps(policy))
-    key = admin.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
-
-
-def apply_policy(emu: Emulator, inventory: str, group: str, policy_dir) -> list[dict]:
-    """playbooks/deployer_policy.yml as an administrator runs it (the root key): the documents
-    rendered for the environment's stack, made managed policies attached to the group."""
-    applied = run_playbook(emu, "playbooks/deployer_policy.yml", inventory=inventory, extra={
-        **EXTRA, "deployer_policy_apply": True, "deployer_policy_group": group, "deployer_policy_dir": str(policy_dir)})
-    assert applied.rc == 0, applied.output[-4000:]
-    stack = f"{PROJECT}-{inventory}"
-    documents = [json.loads(path.read_text()) for path in sorted(policy_dir.glob(f"{stack}-deployer-*.json"))]
-    assert documents, applied.output[-2000:]
-    assert f"applied in IAM and attached to the group {group}" in applied.output
-    return documents
+# What production turns on and local does not: the actions only they call are granted to every
+# environment's deployer (the policy is the same for all), so the lifecycle here calls them too.
+PRODUCTION_PARTS = {"network_flow_logs_enabled": True, "database_backup_copy_region": "us-west-2",
+                    "database_deletion_protection": True, "loadbalancer_deletion_protection": True,
+                    "stack_protected": True, "destroy_confirm": STACK,
+                    "compute_promotions": [{"name": "summer-sale-2027", "start": "2027-07-01T08:00:00+02:00",
+                                            "end": "2027-07-04T23:59:00+02:00", "min_size": 2, "max_size": 3}]}
 
 
 @pytest.fixture(scope="module")
 def enforced(tmp_path_factory):
-    """An emulator of this file's own: each environment's policy applied to a group of its
-    deployers, a deployer in each, IAM enforced from then on."""
+    """An emulator of this file's own: the local and production policies applied to a group of each
+    environment's deployers, a local deployer, IAM enforced from then on."""
     emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("least-privilege"))
     emu.start()
     policy_dir = tmp_path_factory.mktemp("deployer-policy")
-    documents = {env: apply_policy(emu, env, f"{env}-deployers", policy_dir) for env in ("local", "production")}
-    keys = {env: deployer(emu, f"{env}-deployer", group=f"{env}-deployers") for env in ("local", "production")}
+    documents = {"local": apply_deployer_policy(emu, "local", "local-deployers", policy_dir, extra={**EXTRA, **PRODUCTION_PARTS}),
+                 "production": apply_deployer_policy(emu, "production", "production-deployers", policy_dir, extra=EXTRA)}
+    keys = {"local": deployer(emu, "local-deployer", group="local-deployers")}
     emu.iam({"enforce": True, "clear": True})
     yield emu, keys, documents
     emu.stop()
@@ -90,28 +75,21 @@ def test_the_whole_lifecycle_runs_with_only_the_rendered_policy(enforced):
 
     steps = [("build", "site.yml"), ("re-run", "site.yml"), ("bake", "playbooks/bake_ami.yml"),
              ("rolling update", "playbooks/rolling_update.yml"), ("rotation", "playbooks/rotate_origin_secret.yml"),
-             ("token rotation", "playbooks/rotate_cache_token.yml"), ("release", "playbooks/release_static.yml"), ("restore", "playbooks/restore_db.yml"),
+             ("token rotation", "playbooks/rotate_cache_token.yml"), ("password rotation", "playbooks/rotate_db_password.yml"),
+             ("release", "playbooks/release_static.yml"), ("restore", "playbooks/restore_db.yml"),
              ("destroy", "playbooks/destroy.yml")]
     for step, playbook in steps:
         if step == "restore":  # the root key stands in for the daily backup plan: a recovery point
             start_backup(emu)
         # The destroy deletes the released static files with their bucket, as an operator asks it to,
         # and the restored instance with the stack's own (no web instance here to compare them on).
-        run = run_playbook(emu, playbook, extra={**EXTRA, "cdn_force_destroy": True, "restore_db_verify": False},
-                           key=keys["local"], timeout=1500)
+        run = run_playbook(emu, playbook, extra={**EXTRA, **PRODUCTION_PARTS, "cdn_force_destroy": True,
+                                                 "restore_db_verify": False}, key=keys["local"], timeout=1500)
         assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {emu.iam()['denied']}"
-        if step == "re-run":
+        if step == "re-run":  # the reads of what the build made (inline policies, for one)
             assert run.recap["changed"] == 0, run.output[-4000:]
     assert billable_resources(emu, REGION) == {}
-
-    # Production's settings call more (flow logs, a NAT gateway per AZ, deletion protection,
-    # scheduled and predictive scaling): its build and destroy, under its own stack's policy.
-    emu.publish_baked_ami(f"{PROJECT}-production", "eu-west-1")  # the root key stands in for a bake
-    for step, playbook in (("production build", "site.yml"), ("production destroy", "playbooks/destroy.yml")):
-        run = run_playbook(emu, playbook, inventory="production", key=keys["production"], timeout=1500,
-                           extra={**EXTRA, "destroy_confirm": f"{PROJECT}-production"})
-        assert run.rc == 0, f"{step}: {run.output[-6000:]}\ndenied: {emu.iam()['denied']}"
-    assert billable_resources(emu, "eu-west-1") == {}
+    assert billable_resources(emu, PRODUCTION_PARTS["database_backup_copy_region"]) == {}
     assert emu.iam()["denied"] == []
 
     # Least: every action the policy grants was asked for by these runs, but those AWS needs

@@ -413,3 +413,47 @@ def test_replication_group_module_converges_in_place_and_refuses_what_aws_fixes(
     assert cache.describe_replication_groups()["ReplicationGroups"] == []
     assert [g["CacheParameterGroupName"] for g in cache.describe_cache_parameter_groups()["CacheParameterGroups"]
             if not g["CacheParameterGroupName"].startswith("default.")] == []
+
+
+def test_master_password_rotation_module_stages_sets_and_promotes_and_finishes_an_interrupted_one(emulator):
+    emulator.reset()
+    rds, secrets = emulator.client("rds"), emulator.client("secretsmanager")
+    rds.create_db_instance(DBInstanceIdentifier="rot-mysql", Engine="mysql", DBInstanceClass="db.t4g.micro",
+                           AllocatedStorage=20, MasterUsername="shop_admin", MasterUserPassword="first-password-1")
+    secrets.create_secret(Name="rot/db", SecretString=json.dumps(
+        {"username": "shop_admin", "password": "first-password-1", "host": "rot-mysql.example", "port": 3306}))
+    args = {"secret_id": "rot/db", "db_instance_identifier": "rot-mysql", "poll_seconds": 1}
+
+    def stages() -> list[list[str]]:  # the versions with a stage (AWS lists only those; moto the others too)
+        return sorted(sorted(s) for s in secrets.describe_secret(SecretId="rot/db")["VersionIdsToStages"].values() if s)
+
+    def current() -> dict:
+        return json.loads(secrets.get_secret_value(SecretId="rot/db")["SecretString"])
+
+    predicted = module(emulator, "rds_master_password_rotation", args, "--check")
+    assert predicted["changed"] is True and stages() == [["AWSCURRENT"]], predicted
+    rotated = module(emulator, "rds_master_password_rotation", args)
+    assert rotated["changed"] is True and rotated["resumed"] is False, rotated
+    first = current()
+    assert first["password"] != "first-password-1" and len(first["password"]) == 32 and first["host"] == "rot-mysql.example"
+    assert stages() == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+    assert "first-password-1" not in json.dumps(rotated) and first["password"] not in json.dumps(rotated)
+
+    # A run stopped after staging (its password pending, the instance not changed): the next
+    # run sets that same password and makes it current.
+    secrets.put_secret_value(SecretId="rot/db", SecretString=json.dumps({**first, "password": "left-pending-by-a-stop"}),
+                             VersionStages=["AWSPENDING"])
+    resumed = module(emulator, "rds_master_password_rotation", args)
+    assert resumed["resumed"] is True and current()["password"] == "left-pending-by-a-stop", resumed
+    assert stages() == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+
+    # Refusals, each naming what is wrong.
+    missing = module(emulator, "rds_master_password_rotation", {**args, "secret_id": "rot/none"})
+    assert missing["msg"] == "secret_id: no secret rot/none (build the stack first)", missing
+    no_instance = module(emulator, "rds_master_password_rotation", {**args, "db_instance_identifier": "rot-none"})
+    assert no_instance["msg"] == "db_instance_identifier: no RDS instance rot-none (build the stack first)", no_instance
+    secrets.create_secret(Name="rot/other", SecretString=json.dumps({"username": "someone", "password": "x" * 12}))
+    other = module(emulator, "rds_master_password_rotation", {**args, "secret_id": "rot/other"})
+    assert other["msg"] == "The secret rot/other holds the user 'someone', not 'shop_admin', the master user of rot-mysql", other
+    short = module(emulator, "rds_master_password_rotation", {**args, "password_length": 6})
+    assert short["msg"] == "password_length must be 8 to 41 (RDS for MySQL's master password); 6 was given", short

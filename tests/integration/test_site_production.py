@@ -1,6 +1,8 @@
 """The production inventory converges on the emulator too, with its stricter settings, in
-realistic mode (AWS's latencies at 1/20, throttling, lost answers: helpers.REALISTIC), and is
-destroyed only when confirmed. Also: check mode on an empty account creates nothing."""
+realistic mode (AWS's latencies at 1/20, throttling, lost answers: helpers.REALISTIC), under a
+deployer holding only production's rendered policy with IAM enforced (test_least_privilege proves
+the policy is no wider than the lifecycle needs), and is destroyed only when confirmed. Also: check
+mode on an empty account creates nothing."""
 
 import datetime as dt
 import json
@@ -9,7 +11,7 @@ import math
 import pytest
 from billable import billable_resources, stack_inventory
 from controls import evaluate, table
-from helpers import ROOT, import_self_signed_certificate, run_playbook
+from helpers import ROOT, apply_deployer_policy, deployer, import_self_signed_certificate, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-production"
@@ -25,14 +27,17 @@ PLANNED = {"vpcs": 1, "subnets": 9, "internet_gateways": 1, "nat_gateways": 3, "
 NOT_YET: dict[str, str] = {}
 
 
-def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
+def test_production_converges_and_is_destroyed_only_when_confirmed(realistic, tmp_path):
     emulator = realistic
-    ami = emulator.publish_baked_ami(STACK, REGION)
+    ami = emulator.publish_baked_ami(STACK, REGION)  # the root key stands in for a bake
+    apply_deployer_policy(emulator, "production", "deployers", tmp_path)
+    deployer_key = deployer(emulator, "deployer", group="deployers")
+    emulator.iam({"enforce": True, "clear": True})
     # The ALB's certificate for a name of the shop's that points at it, as docs/edge.md asks production for.
     certificate = import_self_signed_certificate(emulator.client("acm", REGION), "origin.shop.example.com")
     edge = {"loadbalancer_certificate_arn": certificate, "cdn_alb_origin_protocol": "https-only",
             "cdn_alb_origin_domain": "origin.shop.example.com"}
-    run = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
+    run = run_playbook(emulator, "site.yml", inventory="production", key=deployer_key, extra=edge, timeout=1800)
     assert run.rc == 0, run.output[-5000:]
     assert stack_inventory(emulator, REGION, STACK) == PLANNED
 
@@ -125,18 +130,18 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     assert backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=selection["SelectionId"])[
         "BackupSelection"]["Resources"] == [db["DBInstanceArn"]]
 
-    again = run_playbook(emulator, "site.yml", inventory="production", extra=edge, timeout=1800)
+    again = run_playbook(emulator, "site.yml", inventory="production", key=deployer_key, extra=edge, timeout=1800)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
-    check = run_playbook(emulator, "site.yml", "--check", inventory="production", extra=edge, timeout=1800)
+    check = run_playbook(emulator, "site.yml", "--check", inventory="production", key=deployer_key, extra=edge, timeout=1800)
     assert check.rc == 0 and check.recap["changed"] == 0, check.output[-6000:]
     assert stack_inventory(emulator, REGION, STACK) == PLANNED
     assert emulator.stats()["realism"]["throttled"] > 0
 
-    refused = run_playbook(emulator, "playbooks/destroy.yml", inventory="production")
+    refused = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", key=deployer_key)
     assert refused.rc != 0 and "destroy_confirm" in refused.output
     assert emulator.client("rds", REGION).describe_db_instances()["DBInstances"], "a refused destroy touched the database"
 
-    destroyed = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", extra={"destroy_confirm": STACK},
+    destroyed = run_playbook(emulator, "playbooks/destroy.yml", inventory="production", key=deployer_key, extra={"destroy_confirm": STACK},
                              timeout=1800)
     assert destroyed.rc == 0, destroyed.output[-5000:]
     assert billable_resources(emulator, REGION) == {}
@@ -150,6 +155,7 @@ def test_production_converges_and_is_destroyed_only_when_confirmed(realistic):
     assert f"Option group {STACK}-mysql kept: a DB snapshot of the stack" in destroyed.output
     # The key waits out KMS's deletion window (7 days); a build within it brings it back.
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert emulator.iam()["denied"] == []  # every call of the deployer's allowed by its policy
 
 
 def test_check_mode_on_an_empty_account_creates_nothing(emulator):

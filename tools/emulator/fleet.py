@@ -133,6 +133,7 @@ class Fleet:
         self.managed: dict[str, bool] = {}  # instance ID -> runs in the fleet
         self.backing: dict[str, str] = {}  # endpoint host name -> container IP
         self.tls_required: dict[str, bool] = {}  # database container -> require_secure_transport applied
+        self.master_passwords: dict[str, str] = {}  # database container -> the master password it holds
         self.cache_roles: dict[str, tuple] = {}  # replication group -> (primary, tokens) the servers were given
         self.snapshot_dir: Path | None = None  # where DB snapshots keep their instance's data (a dump each)
         self.health: dict[tuple[str, str], TargetHealth] = {}
@@ -229,6 +230,9 @@ class Fleet:
                 self._start_backing(name, spec)
             elif spec["kind"] == "rds" and name in self.tls_required and self.tls_required[name] != spec["require_tls"]:
                 self._require_tls(name, spec["require_tls"])
+            elif spec["kind"] == "rds" and name in self.master_passwords and spec["password"] \
+                    and self.master_passwords[name] != spec["password"]:
+                self._set_master_password(name, spec)
         self._converge_groups(backing)
         wanted = self._wanted_instances()
         for name, labels in existing.items():
@@ -243,6 +247,7 @@ class Fleet:
                     # Its own name and a group endpoint name that pointed at it.
                     self.backing = {h: ip for h, ip in self.backing.items() if h != labels.get("shop.host") and ip != gone}
                     self.tls_required.pop(name, None)
+                    self.master_passwords.pop(name, None)
         for instance_id, (instance, image) in wanted.items():
             with self.lock:
                 if instance_id in existing or instance_id in self.booting or instance_id in self.failed:
@@ -304,6 +309,7 @@ class Fleet:
             if done.returncode != 0:
                 log.error("could not create the master user in %s: %s", name, done.stderr.strip())
                 return
+            self.master_passwords[name] = spec["password"]
         else:
             podman("exec", name, "systemctl", "disable", "--now", "mariadb")
             if spec.get("group") is not None and not self._serve_redis(name, spec["group"], spec["host"]):
@@ -474,6 +480,18 @@ class Fleet:
             return
         self.tls_required[name] = required
         log.info("%s: require_secure_transport %s", name, "ON" if required else "OFF")
+
+    def _set_master_password(self, name: str, spec: dict) -> None:
+        """A new master password (ModifyDBInstance MasterUserPassword: "doesn't result in an outage
+        and the change is asynchronously applied as soon as possible", RDS API reference): the
+        server's master user takes it; sessions already open stay, as MySQL keeps them."""
+        sql = f"ALTER USER {_sql_string(spec['user'])}@'%' IDENTIFIED BY {_sql_string(spec['password'])};\n"
+        done = podman("exec", "-i", name, "mysql", stdin=sql)  # through stdin, not argv
+        if done.returncode != 0:
+            log.error("could not set the master password in %s: %s", name, done.stderr.strip())
+            return
+        self.master_passwords[name] = spec["password"]
+        log.info("%s: the master password changed", name)
 
     def _boot_instance(self, instance, image: str) -> None:
         try:

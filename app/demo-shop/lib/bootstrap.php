@@ -5,11 +5,15 @@
 declare(strict_types=1);
 
 const SHOP_CONFIG = '/etc/shop/app.json';
+// shop-credentials.socket: shop-configure --refresh-db behind it (roles/webstack).
+const SHOP_CREDENTIALS_SOCKET = '/run/shop/credentials.sock';
+const SHOP_ACCESS_DENIED = 1045;  // MySQL's ER_ACCESS_DENIED_ERROR
 
-function shop_config(): array
+function shop_config(bool $reload = false): array
 {
     static $config = null;
-    if ($config === null) {
+    if ($config === null || $reload) {
+        clearstatcache(true, SHOP_CONFIG);
         $raw = is_readable(SHOP_CONFIG) ? file_get_contents(SHOP_CONFIG) : false;
         $parsed = $raw === false ? null : json_decode($raw, true);
         $config = is_array($parsed) ? $parsed : [];
@@ -17,12 +21,8 @@ function shop_config(): array
     return $config;
 }
 
-function shop_db(): PDO
+function shop_db_connect(array $db): PDO
 {
-    $db = shop_config()['database'] ?? null;
-    if (!$db) {
-        throw new RuntimeException('no database settings in ' . SHOP_CONFIG);
-    }
     $dsn = sprintf('mysql:host=%s;port=%d;dbname=%s;charset=utf8mb4', $db['host'], (int) $db['port'], $db['name']);
     $options = [
         PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
@@ -36,6 +36,50 @@ function shop_db(): PDO
         $options[PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT] = true;
     }
     return new PDO($dsn, $db['user'], $db['password'], $options);
+}
+
+/**
+ * Asks shop-configure for the database credentials afresh (it reads the secret and keeps, of a
+ * rotation's current and pending passwords, the one the server takes) and waits until app.json
+ * holds them: the connection closes when it is done. False when it cannot be asked.
+ */
+function shop_refresh_credentials(): bool
+{
+    $socket = @stream_socket_client('unix://' . SHOP_CREDENTIALS_SOCKET, $errno, $error, 5);
+    if ($socket === false) {
+        error_log("shop: cannot ask for fresh database credentials ($error)");
+        return false;
+    }
+    stream_set_timeout($socket, 20);
+    while (!feof($socket) && fread($socket, 1024) !== false) {
+        if (stream_get_meta_data($socket)['timed_out']) {
+            break;
+        }
+    }
+    fclose($socket);
+    return true;
+}
+
+/**
+ * The database. A refused password (the secret was rotated since app.json was written) has the
+ * credentials read again and the connection tried once more with them: a rotation costs the
+ * request that meets it a refresh, not an error.
+ */
+function shop_db(): PDO
+{
+    $db = shop_config()['database'] ?? null;
+    if (!$db) {
+        throw new RuntimeException('no database settings in ' . SHOP_CONFIG);
+    }
+    try {
+        return shop_db_connect($db);
+    } catch (PDOException $error) {
+        $denied = (int) $error->getCode() === SHOP_ACCESS_DENIED || str_contains($error->getMessage(), '[' . SHOP_ACCESS_DENIED . ']');
+        if (!$denied || !shop_refresh_credentials()) {
+            throw $error;
+        }
+        return shop_db_connect(shop_config(true)['database'] ?? $db);
+    }
 }
 
 /**

@@ -17,6 +17,14 @@ through the instance role and renders them for the application:
    it into the agent where the agent is installed);
 4. runs the current release's setup hook (schema), if it has one.
 
+`shop-configure --refresh-db` does step 2 only: the application asks for it (through
+shop-credentials.socket) when the database refuses its password, as it does once the password
+has been rotated. A rotation stages the new password (the secret's AWSPENDING version), changes
+it on the server, then makes it current (AWSCURRENT), as Secrets Manager's own rotations do:
+of the current and the pending password, app.json gets the one the server accepts. Refreshes
+asked at once run one at a time, and one that finds app.json rewritten since it was asked does
+nothing more.
+
 Without /etc/shop/stack.env (the AMI builder, or an instance whose user data has not run
 yet) it does step 1 only and says so. Any failure to read a setting is fatal and names it.
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import fcntl
 import grp
 import json
 import os
@@ -40,6 +49,8 @@ REQUIRED_STACK_KEYS = ("SHOP_STACK", "SHOP_REGION", "SHOP_SETTINGS_PATH")
 REQUIRED_SECRET_KEYS = ("username", "password", "host")
 CGROUP_MEMORY_FILES = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
 AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+REFRESH_LOCK = Path("/run/shop/credentials.lock")
+ACCESS_DENIED = 1045  # MySQL's ER_ACCESS_DENIED_ERROR
 
 
 class ConfigureError(Exception):
@@ -204,6 +215,33 @@ def fetch_secret(secrets, name: str) -> dict:
         raise ConfigureError(f"the secret {name!r} is not a JSON object with a SecretString") from error
 
 
+def fetch_pending_password(secrets, name: str) -> str:
+    """The password of the secret's AWSPENDING version (a rotation under way), or ''."""
+    try:
+        return json.loads(secrets.get_secret_value(SecretId=name, VersionStage="AWSPENDING")["SecretString"]).get("password", "")
+    except secrets.exceptions.ResourceNotFoundException:
+        return ""
+    except (KeyError, ValueError) as error:
+        raise ConfigureError(f"the pending version of the secret {name!r} is not a JSON object") from error
+
+
+def accepted_password(secret: dict, candidates: list[str], ssl_ca: str) -> str:
+    """Of the candidates, the first the database accepts for the secret's user; the first when it
+    refuses them all, or when it cannot be asked (it is not the password then that fails)."""
+    import pymysql
+
+    tls = {"ssl_ca": ssl_ca, "ssl_verify_cert": True, "ssl_verify_identity": True} if ssl_ca else {}
+    for password in candidates:
+        try:
+            pymysql.connect(host=secret["host"], port=int(secret.get("port") or 3306), user=secret["username"],
+                            password=password, connect_timeout=5, **tls).close()
+            return password
+        except pymysql.err.OperationalError as error:
+            if error.args[0] != ACCESS_DENIED:
+                return candidates[0]
+    return candidates[0]
+
+
 def fetch_ca_bundle(url: str, path: Path, attempts: int = 5, what: str = "the database CA bundle") -> str:
     """The CA bundle at ``url`` written to ``path``; the copy already there when the URL fails."""
     import urllib.request
@@ -263,23 +301,42 @@ def run_setup_hook(app_root: Path, php: str, attempts: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conf", type=Path, default=DEFAULT_CONF)
+    parser.add_argument("--refresh-db", action="store_true",
+                        help="re-read the database credentials only (asked on an authentication failure)")
     args = parser.parse_args(argv)
     conf = configparser.ConfigParser()
     if not conf.read(args.conf):
         log(f"error: cannot read {args.conf}")
         return 2
-    paths, fpm = conf["paths"], conf["fpm"]
+    if args.refresh_db:
+        asked = time.time()
+        REFRESH_LOCK.parent.mkdir(parents=True, exist_ok=True)
+        with REFRESH_LOCK.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            app_config_path = Path(conf["paths"]["app_config"])
+            if app_config_path.exists() and app_config_path.stat().st_mtime >= asked:
+                log("credentials refreshed meanwhile by another request")
+                return 0
+            return render(conf, refresh=True)
+    return render(conf)
 
-    sizing = fpm_sizing(instance_memory_mb(), fpm.getint("reserved_mb"), fpm.getint("child_mb"))
-    env_text = "".join(f"{key}={value}\n" for key, value in sizing.items())
-    if write_atomic(Path(paths["fpm_env"]), env_text, 0o644):
-        log(f"PHP-FPM pool sized for this instance: {sizing['SHOP_FPM_MAX_CHILDREN']} children")
-        systemctl("try-reload-or-restart", fpm["service"])
+
+def render(conf: configparser.ConfigParser, refresh: bool = False) -> int:
+    """The boot-time steps; with ``refresh``, app.json alone, rewritten even when unchanged (its
+    time tells the refreshes waiting behind this one that the credentials are fresh)."""
+    paths = conf["paths"]
+    if not refresh:
+        fpm = conf["fpm"]
+        sizing = fpm_sizing(instance_memory_mb(), fpm.getint("reserved_mb"), fpm.getint("child_mb"))
+        env_text = "".join(f"{key}={value}\n" for key, value in sizing.items())
+        if write_atomic(Path(paths["fpm_env"]), env_text, 0o644):
+            log(f"PHP-FPM pool sized for this instance: {sizing['SHOP_FPM_MAX_CHILDREN']} children")
+            systemctl("try-reload-or-restart", fpm["service"])
 
     stack_env = Path(paths["stack_env"])
     if not stack_env.exists():
         log(f"no {stack_env} (written by the user data): settings not rendered")
-        return 0
+        return 1 if refresh else 0
     try:
         stack = parse_env_file(stack_env.read_text())
         missing = [key for key in REQUIRED_STACK_KEYS if not stack.get(key)]
@@ -291,8 +348,15 @@ def main(argv: list[str] | None = None) -> int:
         ssm, secrets = aws_clients(stack)
         settings = with_retries("reading the SSM parameters", lambda: fetch_settings(ssm, stack["SHOP_SETTINGS_PATH"]))
         secret = with_retries("reading the database secret", lambda: fetch_secret(secrets, settings["db-secret-name"]))
+        pending = with_retries("reading the database secret's pending version",
+                               lambda: fetch_pending_password(secrets, settings["db-secret-name"]))
         ca_url = settings.get("db-ca-bundle-url", "")
         ssl_ca = fetch_ca_bundle(ca_url, Path(paths["db_ca_bundle"])) if ca_url else ""
+        if pending and pending != secret.get("password") and secret.get("host") and secret.get("username"):
+            chosen = accepted_password(secret, [secret.get("password", ""), pending], ssl_ca)
+            if chosen == pending:
+                log("the database takes the pending password of a rotation under way")
+            secret = {**secret, "password": chosen}
         cache_secret = None
         if settings.get("cache-endpoint") and settings.get("cache-secret-name"):
             cache_secret = with_retries("reading the cache AUTH secret",
@@ -304,8 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigureError as error:
         log(f"error: {error}")
         return 1
-    if write_atomic(Path(paths["app_config"]), json.dumps(config, indent=2, sort_keys=True) + "\n", 0o640, paths["app_group"]):
-        log(f"rendered {paths['app_config']} for stack {stack['SHOP_STACK']}")
+    app_config_path = Path(paths["app_config"])
+    if write_atomic(app_config_path, json.dumps(config, indent=2, sort_keys=True) + "\n", 0o640, paths["app_group"]):
+        log(f"rendered {app_config_path} for stack {stack['SHOP_STACK']}")
+    elif refresh:
+        os.utime(app_config_path)
+    if refresh:
+        return 0
 
     template = Path(paths["agent_template"])
     if template.exists():

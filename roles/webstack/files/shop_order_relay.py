@@ -12,7 +12,9 @@ deduplicate by `order_id`.
 
 Settings come from /etc/shop/app.json (shop-configure); AWS credentials from the instance
 role (locally, the emulator's dummies and endpoint from /etc/shop/stack.env, which the unit
-loads). Without a topic or a database it says why and exits non-zero: systemd starts it again.
+loads). A database that refuses the password (rotated since app.json was written) has the
+credentials refreshed through shop-credentials.socket, as the shop's pages do, and the
+connection tried once more. Without a topic or a database it says why and exits non-zero: systemd starts it again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import time
 from pathlib import Path
 
 APP_CONFIG = Path(os.environ.get("SHOP_APP_CONFIG", "/etc/shop/app.json"))
+CREDENTIALS_SOCKET = "/run/shop/credentials.sock"
+ACCESS_DENIED = 1045  # MySQL's ER_ACCESS_DENIED_ERROR
 BATCH = 25
 IDLE_SECONDS = 1.0
 
@@ -46,6 +50,26 @@ def relay_once(connection, sns, topic_arn: str) -> int:
     return len(rows)
 
 
+def refresh_credentials() -> None:
+    """shop-configure --refresh-db through its socket; returns once app.json holds the credentials."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(30)
+        client.connect(CREDENTIALS_SOCKET)
+        while client.recv(1024):
+            pass
+
+
+def connect(db: dict):
+    import pymysql
+
+    # Over TLS, the server's certificate and name verified, when the stack publishes its CA bundle.
+    tls = {"ssl_ca": db["ssl_ca"], "ssl_verify_cert": True, "ssl_verify_identity": True} if db.get("ssl_ca") else {}
+    return pymysql.connect(host=db["host"], port=int(db["port"]), user=db["user"], password=db["password"],
+                           database=db["name"], connect_timeout=5, autocommit=False, **tls)
+
+
 def main() -> int:
     try:
         config = json.loads(APP_CONFIG.read_text())
@@ -63,11 +87,14 @@ def main() -> int:
     if os.environ.get("SHOP_AWS_ENDPOINT_URL"):
         kwargs["endpoint_url"] = os.environ["SHOP_AWS_ENDPOINT_URL"]
     sns = boto3.client("sns", **kwargs)
-    db = config["database"]
-    # Over TLS, the server's certificate and name verified, when the stack publishes its CA bundle.
-    tls = {"ssl_ca": db["ssl_ca"], "ssl_verify_cert": True, "ssl_verify_identity": True} if db.get("ssl_ca") else {}
-    connection = pymysql.connect(host=db["host"], port=int(db["port"]), user=db["user"], password=db["password"],
-                                 database=db["name"], connect_timeout=5, autocommit=False, **tls)
+    try:
+        connection = connect(config["database"])
+    except pymysql.err.OperationalError as error:
+        if error.args[0] != ACCESS_DENIED:
+            raise
+        log("the database refused the password: refreshing the credentials")
+        refresh_credentials()
+        connection = connect(json.loads(APP_CONFIG.read_text())["database"])
     log(f"relaying order messages to {topic_arn}")
     while True:
         if relay_once(connection, sns, topic_arn) == 0:

@@ -21,3 +21,17 @@ def test_a_secret_scheduled_for_deletion_is_refused_as_aws_refuses_it_and_restor
     secrets.restore_secret(SecretId="scheduled/db")
     assert secrets.get_secret_value(SecretId="scheduled/db")["SecretString"] == '{"password": "kept"}'
     secrets.delete_secret(SecretId="scheduled/db", ForceDeleteWithoutRecovery=True)
+
+
+def test_moving_awscurrent_changes_the_value_read_without_a_stage(emulator):
+    secrets = emulator.client("secretsmanager")
+    created = secrets.create_secret(Name="staged/db", SecretString='{"password": "old"}')
+    secrets.put_secret_value(SecretId="staged/db", ClientRequestToken="a" * 36, SecretString='{"password": "new"}',
+                             VersionStages=["AWSPENDING"])
+    assert secrets.get_secret_value(SecretId="staged/db")["SecretString"] == '{"password": "old"}'
+    assert secrets.get_secret_value(SecretId="staged/db", VersionStage="AWSPENDING")["SecretString"] == '{"password": "new"}'
+    secrets.update_secret_version_stage(SecretId="staged/db", VersionStage="AWSCURRENT", MoveToVersionId="a" * 36,
+                                        RemoveFromVersionId=created["VersionId"])
+    assert secrets.get_secret_value(SecretId="staged/db")["SecretString"] == '{"password": "new"}'
+    assert secrets.get_secret_value(SecretId="staged/db", VersionStage="AWSPREVIOUS")["SecretString"] == '{"password": "old"}'
+    secrets.delete_secret(SecretId="staged/db", ForceDeleteWithoutRecovery=True)

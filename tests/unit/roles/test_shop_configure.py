@@ -150,3 +150,57 @@ def test_write_atomic_only_when_changed(sc, tmp_path):
     assert sc.write_atomic(target, "one\n", 0o640) is False
     assert sc.write_atomic(target, "two\n", 0o640) is True
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+
+
+class FakePyMySQL:
+    """pymysql's connect and OperationalError as accepted_password uses them: the server takes
+    ``accepts``, refuses other passwords with 1045, or cannot be reached (2003)."""
+
+    def __init__(self, accepts: str | None):
+        self.accepts, self.tried = accepts, []
+
+        class OperationalError(Exception):
+            pass
+
+        self.err = type("err", (), {"OperationalError": OperationalError})
+
+    def connect(self, password: str, **kwargs):
+        self.tried.append(password)
+        if self.accepts is None:
+            raise self.err.OperationalError(2003, "Can't connect to MySQL server")
+        if password != self.accepts:
+            raise self.err.OperationalError(1045, "Access denied")
+        return type("Connection", (), {"close": lambda self: None})()
+
+
+@pytest.mark.parametrize("accepts, chosen, tried", [
+    ("old", "old", ["old"]),  # the rotation has not reached the server: the current one
+    ("new", "new", ["old", "new"]),  # the server took the pending one before the secret made it current
+    ("other", "old", ["old", "new"]),  # neither: the current one, and the page fails as it would have
+    (None, "old", ["old"]),  # the server does not answer: nothing to choose by
+])
+def test_a_refresh_keeps_the_password_the_server_accepts(sc, monkeypatch, accepts, chosen, tried):
+    fake = FakePyMySQL(accepts)
+    monkeypatch.setitem(__import__("sys").modules, "pymysql", fake)
+    secret = {"host": "db.example", "port": 3306, "username": "shop_admin", "password": "old"}
+    assert sc.accepted_password(secret, ["old", "new"], "/etc/shop/db-ca-bundle.pem") == chosen
+    assert fake.tried == tried
+
+
+def test_the_pending_password_is_read_from_its_stage_or_is_none(sc):
+    class Secrets:
+        exceptions = type("exceptions", (), {"ResourceNotFoundException": type("NotFound", (Exception,), {})})
+
+        def __init__(self, pending):
+            self.pending, self.asked = pending, []
+
+        def get_secret_value(self, SecretId, VersionStage):  # noqa: N803 - boto3's names
+            self.asked.append((SecretId, VersionStage))
+            if self.pending is None:
+                raise self.exceptions.ResourceNotFoundException("no AWSPENDING")
+            return {"SecretString": json.dumps({"username": "shop_admin", "password": self.pending})}
+
+    staged = Secrets("new")
+    assert sc.fetch_pending_password(staged, "shop-local/db") == "new"
+    assert staged.asked == [("shop-local/db", "AWSPENDING")]
+    assert sc.fetch_pending_password(Secrets(None), "shop-local/db") == ""

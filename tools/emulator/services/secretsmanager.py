@@ -6,6 +6,9 @@
   operation on the secret because it was marked for deletion." moto 5.2 says "...currently
   marked deleted", which clients that tell the case by AWS's words (amazon.aws's
   secretsmanager_secret lookup, on_deleted) do not recognise.
+- UpdateSecretVersionStage moving AWSCURRENT makes that version the one GetSecretValue answers
+  without a VersionId or VersionStage ("Secrets Manager defaults to AWSCURRENT", API reference,
+  GetSecretValue); moto 5.2 kept answering the version that was current before the move.
 """
 
 from __future__ import annotations
@@ -31,3 +34,13 @@ def install() -> None:
 
     for name in ("get_secret_value", "put_secret_value", "update_secret", "rotate_secret"):
         setattr(SecretsManagerBackend, name, with_awss_message(getattr(SecretsManagerBackend, name)))
+
+    original_stage = SecretsManagerBackend.update_secret_version_stage
+
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+        answer = original_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            self.secrets[secret_id].default_version_id = move_to_version_id
+        return answer
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage

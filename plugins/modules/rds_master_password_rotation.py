@@ -1,0 +1,241 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: rds_master_password_rotation
+short_description: Rotate an RDS instance's master password kept in a Secrets Manager secret
+version_added: 1.0.0
+author:
+  - Shop toolkit team (!UNKNOWN)
+description:
+  - Rotates the password the way Secrets Manager's single-user rotation does (Secrets Manager
+    User Guide, "Rotation by Lambda function", the createSecret, setSecret and finishSecret steps),
+    without a Lambda function, so clients that read the secret see the same stages.
+  - C(createSecret) - a new version of the secret with a new password, staged C(AWSPENDING)
+    (C(PutSecretValue)); a pending version left by an interrupted run is used again.
+  - C(setSecret) - the instance takes it (C(ModifyDBInstance) C(MasterUserPassword) with
+    C(ApplyImmediately); RDS applies it "asynchronously as soon as possible", RDS API reference),
+    and the module waits until the instance is available with no master password pending.
+  - C(finishSecret) - C(AWSCURRENT) moves to the new version (the former current becomes
+    C(AWSPREVIOUS)), and C(AWSPENDING) is taken off it.
+  - Between the second and third steps the server takes the pending password only: a client
+    refused by the server reads both stages and uses the one that is accepted (the web
+    instances' C(shop-configure --refresh-db) does).
+  - A secret that Secrets Manager rotates itself (rotation turned on) is refused: two rotations
+    of one password would race.
+options:
+  secret_id:
+    description: Name or ARN of the secret; a JSON object with at least C(username) and C(password).
+    type: str
+    required: true
+  db_instance_identifier:
+    description: The RDS instance whose master user the secret holds.
+    type: str
+    required: true
+  password_length:
+    description: Length of the new password (letters and digits).
+    type: int
+    default: 32
+  wait_timeout:
+    description: Seconds to wait for the instance to be available, before and after the change.
+    type: int
+    default: 1200
+  poll_seconds:
+    description: Seconds between two reads of the instance while waiting.
+    type: int
+    default: 10
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Rotate the master password
+  shop.aws.rds_master_password_rotation:
+    secret_id: shop-production/db
+    db_instance_identifier: shop-production-mysql
+"""
+
+RETURN = r"""
+version_id:
+  description: The secret's version that is current after the run (the new password's).
+  returned: success
+  type: str
+previous_version_id:
+  description: The version that was current before (now AWSPREVIOUS).
+  returned: success
+  type: str
+resumed:
+  description: Whether the run finished a pending version an interrupted run had left.
+  returned: success
+  type: bool
+"""
+
+import json
+import secrets
+import string
+import time
+import uuid
+
+try:
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+
+    AWS_ERRORS = (ClientError, BotoCoreError)
+except ImportError:
+    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.shop.aws.plugins.module_utils import calls
+
+ALPHABET = string.ascii_letters + string.digits
+# Statuses after which the instance will not become available by waiting.
+GONE = {"deleting", "failed", "incompatible-parameters", "incompatible-restore", "storage-full"}
+
+
+def new_password(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def stage_versions(described: dict) -> tuple[str, str]:
+    """(the AWSCURRENT version, the AWSPENDING version when it is another) of DescribeSecret's answer."""
+    current = pending = ""
+    for version, stages in (described.get("VersionIdsToStages") or {}).items():
+        if "AWSCURRENT" in stages:
+            current = version
+        if "AWSPENDING" in stages:
+            pending = version
+    return current, "" if pending == current else pending
+
+
+class Rotation:
+    def __init__(self, module):
+        self.module = module
+        self.secrets = calls.client(module, "secretsmanager")
+        self.rds = calls.client(module, "rds")
+        self.secret_id = module.params["secret_id"]
+        self.instance_id = module.params["db_instance_identifier"]
+
+    def value(self, version: str) -> dict:
+        try:
+            answer = self.secrets.get_secret_value(aws_retry=True, SecretId=self.secret_id, VersionId=version)
+            value = json.loads(answer["SecretString"])
+        except AWS_ERRORS as exc:
+            self.module.fail_json_aws(exc, msg=f"Could not read version {version} of the secret {self.secret_id}")
+        except (KeyError, ValueError):
+            self.module.fail_json(msg=f"secret_id: version {version} of {self.secret_id} is not a JSON object")
+        if not isinstance(value, dict) or not value.get("username") or not value.get("password"):
+            self.module.fail_json(msg=f"secret_id: version {version} of {self.secret_id} has no username and password")
+        return value
+
+    def instance(self) -> dict:
+        try:
+            return self.rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=self.instance_id)["DBInstances"][0]
+        except is_boto3_error_code("DBInstanceNotFound"):
+            return self.module.fail_json(msg=f"db_instance_identifier: no RDS instance {self.instance_id} (build the stack first)")
+        except AWS_ERRORS as exc:  # pylint: disable=duplicate-except
+            return self.module.fail_json_aws(exc, msg=f"Could not read the RDS instance {self.instance_id}")
+
+    def wait_settled(self, what: str) -> None:
+        """Until the instance is available with no master password pending, or the timeout."""
+        deadline = time.monotonic() + self.module.params["wait_timeout"]
+        while True:
+            instance = self.instance()
+            status = instance["DBInstanceStatus"]
+            if status == "available" and "MasterUserPassword" not in instance.get("PendingModifiedValues", {}):
+                return
+            if status in GONE:
+                self.module.fail_json(msg=f"The RDS instance {self.instance_id} is {status}: {what} cannot go on")
+            if time.monotonic() > deadline:
+                self.module.fail_json(msg=f"The RDS instance {self.instance_id} was still {status} after "
+                                          f"wait_timeout={self.module.params['wait_timeout']} s ({what})")
+            time.sleep(self.module.params["poll_seconds"])
+
+    def stage(self, version: str, label: str, move_to: str = "", remove_from: str = "") -> None:
+        params = {"SecretId": self.secret_id, "VersionStage": label}
+        if move_to:
+            params["MoveToVersionId"] = move_to
+        if remove_from:
+            params["RemoveFromVersionId"] = remove_from
+        try:
+            self.secrets.update_secret_version_stage(aws_retry=True, **params)
+        except AWS_ERRORS as exc:
+            self.module.fail_json_aws(exc, msg=f"Could not move the stage {label} of the secret {self.secret_id} "
+                                               f"(version {version})")
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec={
+            "secret_id": {"type": "str", "required": True},
+            "db_instance_identifier": {"type": "str", "required": True},
+            "password_length": {"type": "int", "default": 32, "no_log": False},
+            "wait_timeout": {"type": "int", "default": 1200},
+            "poll_seconds": {"type": "int", "default": 10},
+        },
+        supports_check_mode=True,
+    )
+    if not 8 <= module.params["password_length"] <= 41:  # RDS for MySQL: 8 to 41 characters
+        module.fail_json(msg=f"password_length must be 8 to 41 (RDS for MySQL's master password); "
+                             f"{module.params['password_length']} was given")
+    rotation = Rotation(module)
+    try:
+        described = rotation.secrets.describe_secret(aws_retry=True, SecretId=rotation.secret_id)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        module.fail_json(msg=f"secret_id: no secret {rotation.secret_id} (build the stack first)")
+    except AWS_ERRORS as exc:  # pylint: disable=duplicate-except
+        module.fail_json_aws(exc, msg=f"Could not read the secret {rotation.secret_id}")
+    if described.get("RotationEnabled"):
+        module.fail_json(msg=f"The secret {rotation.secret_id} is rotated by Secrets Manager "
+                             f"({described.get('RotationLambdaARN') or 'managed rotation'}): rotate it there "
+                             "(aws secretsmanager rotate-secret), not with this module")
+    if described.get("DeletedDate"):
+        module.fail_json(msg=f"The secret {rotation.secret_id} is scheduled for deletion: restore it or rebuild the stack first")
+    current, pending = stage_versions(described)
+    if not current:
+        module.fail_json(msg=f"The secret {rotation.secret_id} has no AWSCURRENT version")
+    current_value = rotation.value(current)
+    instance = rotation.instance()
+    if instance["MasterUsername"] != current_value["username"]:
+        module.fail_json(msg=f"The secret {rotation.secret_id} holds the user {current_value['username']!r}, "
+                             f"not {instance['MasterUsername']!r}, the master user of {rotation.instance_id}")
+    if module.check_mode:
+        module.exit_json(changed=True, resumed=bool(pending), previous_version_id=current)
+
+    # createSecret: the pending version (an interrupted run's, or a new one).
+    resumed = bool(pending)
+    if pending:
+        pending_value = rotation.value(pending)
+    else:
+        pending = str(uuid.uuid4())
+        pending_value = {**current_value, "password": new_password(module.params["password_length"])}
+        try:
+            # The same token on a retry: Secrets Manager makes the version once.
+            rotation.secrets.put_secret_value(aws_retry=True, SecretId=rotation.secret_id, ClientRequestToken=pending,
+                                              SecretString=json.dumps(pending_value), VersionStages=["AWSPENDING"])
+        except AWS_ERRORS as exc:
+            module.fail_json_aws(exc, msg=f"Could not stage a new password in the secret {rotation.secret_id}")
+
+    # setSecret: the instance takes it.
+    rotation.wait_settled("before the password change")
+    try:
+        rotation.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=rotation.instance_id,
+                                        MasterUserPassword=pending_value["password"], ApplyImmediately=True)
+    except AWS_ERRORS as exc:
+        module.fail_json_aws(exc, msg=f"Could not set the new master password of {rotation.instance_id} "
+                                      f"(the secret keeps it as AWSPENDING: run again to finish)")
+    rotation.wait_settled("the password change")
+
+    # finishSecret: current, and no longer pending.
+    rotation.stage(pending, "AWSCURRENT", move_to=pending, remove_from=current)
+    rotation.stage(pending, "AWSPENDING", remove_from=pending)
+    module.exit_json(changed=True, resumed=resumed, version_id=pending, previous_version_id=current)
+
+
+if __name__ == "__main__":
+    main()
