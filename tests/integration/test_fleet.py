@@ -317,6 +317,27 @@ def redis_cli(container: str, *command: str, token: str = "", tls_on: bool = Tru
     return podman("exec", *env, container, "redis-cli", *(["--tls", "--insecure"] if tls_on else []), *command).stdout.strip()
 
 
+def run_while_shoppers_look(fleet, playbook: str, probe: str, *carts: dict[str, int]):
+    """The playbook run while shoppers with these carts look at them through CloudFront; the run
+    succeeds and every page they get is a 200 with their cart intact."""
+    url = edge(fleet)["cdn"]["https"]
+    looked = {shopper(url, items): items for items in carts}
+    answers: list[tuple] = []
+    stop = threading.Event()
+    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe={probe}", looked, answers, stop))
+    visitor.start()
+    try:
+        run = run_playbook(fleet, playbook, extra=EXTRA, env=ENV)
+        time.sleep(2)
+    finally:
+        stop.set()
+        visitor.join()
+    assert run.rc == 0, run.output[-4000:]
+    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
+        [a for a in answers if a != (200, True)][:5]
+    return run
+
+
 def test_carts_survive_a_failover_of_the_session_store_while_the_shop_serves(fleet):
     url = edge(fleet)["cdn"]["https"]
     cache = fleet.client("elasticache")
@@ -375,29 +396,16 @@ def test_carts_survive_a_failover_of_the_session_store_while_the_shop_serves(fle
 
 
 def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
-    url = edge(fleet)["cdn"]["https"]
     secrets = fleet.client("secretsmanager")
 
     def token() -> dict:
         return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/redis-auth")["SecretString"])
 
     before = token()["token"]
-    carts = {shopper(url, items): items for items in ({"MUG-001": 1}, {"TEE-001": 2})}
-    answers: list[tuple] = []
-    stop = threading.Event()
-    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe=token", carts, answers, stop))
-    visitor.start()
-    try:
-        run = run_playbook(fleet, "playbooks/rotate_cache_token.yml", extra=EXTRA, env=ENV)
-    finally:
-        stop.set()
-        visitor.join()
-    assert run.rc == 0, run.output[-4000:]
+    run = run_while_shoppers_look(fleet, "playbooks/rotate_cache_token.yml", "token", {"MUG-001": 1}, {"TEE-001": 2})
     after = token()
     assert set(after) == {"token"} and after["token"] != before and len(after["token"]) == 64
     assert before not in run.output and after["token"] not in run.output
-    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
-        [a for a in answers if a != (200, True)][:5]
     # Every node asks for the new token only.
     for member in fleet.client("elasticache").describe_replication_groups(
             ReplicationGroupId=f"{STACK}-redis")["ReplicationGroups"][0]["MemberClusters"]:
@@ -405,38 +413,25 @@ def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
         assert redis_cli(container, "PING", token=after["token"]) == "PONG"
         assert redis_cli(container, "PING", token=before) != "PONG"
 
+
 def test_the_database_password_rotates_while_the_shop_serves(fleet):
     """playbooks/rotate_db_password.yml while shoppers load pages that read the catalogue: the
     instance takes the new password, the pages refused meanwhile have their instance re-read the
     secret (shop-credentials.socket) and connect again, and no page fails; the old password is
     refused after, and no password is in the run's output."""
-    url = edge(fleet)["cdn"]["https"]
     secrets = fleet.client("secretsmanager")
 
     def credentials() -> dict:
         return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
 
     before = credentials()
-    carts = {shopper(url, items): items for items in ({"CAP-001": 2}, {"MUG-001": 1})}
-    answers: list[tuple] = []
-    stop = threading.Event()
-    visitor = threading.Thread(target=look_at_carts, args=(f"{url}/?probe=db-password", carts, answers, stop))
-    visitor.start()
-    try:
-        run = run_playbook(fleet, "playbooks/rotate_db_password.yml", extra=EXTRA, env=ENV)
-        time.sleep(2)
-    finally:
-        stop.set()
-        visitor.join()
-    assert run.rc == 0, run.output[-4000:]
+    run = run_while_shoppers_look(fleet, "playbooks/rotate_db_password.yml", "db-password", {"CAP-001": 2}, {"MUG-001": 1})
     after = credentials()
     assert after["password"] != before["password"] and len(after["password"]) == 32
     assert {k: v for k, v in after.items() if k != "password"} == {k: v for k, v in before.items() if k != "password"}
     stages = sorted(sorted(labels) for labels in secrets.describe_secret(SecretId=f"{STACK}/db")["VersionIdsToStages"].values())
     assert ["AWSCURRENT"] in stages and ["AWSPREVIOUS"] in stages and not any("AWSPENDING" in s for s in stages), stages
     assert before["password"] not in run.output and after["password"] not in run.output
-    assert len(answers) > 30 and {a for a in answers if a != (200, True)} == set(), \
-        [a for a in answers if a != (200, True)][:5]
     # The server takes the new password only, and the pages that met the change asked their
     # instance for fresh credentials (the socket's units ran) before the playbook refreshed them.
     instance_id = sorted(i["InstanceId"] for i in in_service(fleet))[0]

@@ -5,8 +5,8 @@ are throttled at random and a quarter of the idempotent creates lose their answe
 One story, as an operator meets it: a converge is started; a second one is refused while the
 first holds the stack; the first is interrupted with Ctrl-C while RDS is still creating; a
 third is killed outright (SIGKILL) while the fleet is being built; the next run takes the
-stale lock over and converges with nothing made twice; a re-run changes nothing, nor does a
-check; the teardown leaves nothing billable."""
+stale lock over and converges with nothing made twice; a re-run changes nothing (a check run
+in realistic mode: test_site_production's); the teardown leaves nothing billable."""
 
 import os
 import signal
@@ -100,8 +100,6 @@ def test_interrupted_and_concurrent_runs_then_the_whole_lifecycle(realistic, tmp
 
     again = run_playbook(realistic, "site.yml", timeout=1200)
     assert again.rc == 0 and again.recap["changed"] == 0, again.output[-6000:]
-    check = run_playbook(realistic, "site.yml", "--check", timeout=1200)
-    assert check.rc == 0 and check.recap["changed"] == 0, check.output[-6000:]
     assert stack_inventory(realistic, REGION, STACK) == PLANNED
 
     destroyed = run_playbook(realistic, "playbooks/destroy.yml", timeout=1200)

@@ -486,8 +486,9 @@ def test_destroy_leaves_nothing_billable(emulator, built):
 
 def test_a_rebuild_within_the_recovery_window_brings_the_database_secret_back(emulator, built):
     """The destroy scheduled the master credentials' deletion (7 days); a build within that window
-    restores the secret with its password (the final snapshot's) rather than failing on it."""
-    rebuilt = run_playbook(emulator, "site.yml")
+    restores the secret with its password (the final snapshot's) rather than failing on it. The
+    database and what it stands on are enough to show it."""
+    rebuilt = run_playbook(emulator, "site.yml", "--tags", "role::network,role::security,role::database")
     assert rebuilt.rc == 0, rebuilt.output[-5000:]
     secrets = emulator.client("secretsmanager")
     assert "DeletedDate" not in secrets.describe_secret(SecretId=f"{STACK}/db")

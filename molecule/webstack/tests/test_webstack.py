@@ -4,7 +4,9 @@ import json
 import re
 import uuid
 
+import boto3
 import pytest
+from conftest import EMULATOR, STACK
 
 # Tests talk to nginx on the host's loopback (the containers share the host's network).
 URL = "http://127.0.0.1"
@@ -155,3 +157,39 @@ def test_php_files_other_than_the_front_controller_are_hidden(web):
     assert status == 404
     status, _ = curl(web, "/health.php")
     assert status == 404
+
+
+def test_a_rotated_password_is_read_again_and_the_page_served(web, db, secret):
+    """The server takes a new password: the first page it refuses has shop-configure re-read the
+    secret (through shop-credentials.socket), the pending version as well as the current one, and
+    connects once more. Then the same back to the first password."""
+    client = boto3.client("secretsmanager", endpoint_url=EMULATOR, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    name = f"{STACK}/db"
+    first = client.describe_secret(SecretId=name)
+    current = next(v for v, stages in first["VersionIdsToStages"].items() if "AWSCURRENT" in stages)
+    rotated = {**secret, "password": uuid.uuid4().hex}
+    pending = str(uuid.uuid4())
+
+    def set_server_password(password: str) -> None:
+        done = db.run("mysql -u root -e %s", f"ALTER USER '{secret['username']}'@'127.0.0.1' IDENTIFIED BY '{password}'")
+        assert done.rc == 0, done.stderr
+
+    def database_password() -> str:
+        return json.loads(web.run("cat /etc/shop/app.json").stdout)["database"]["password"]
+
+    # A rotation between its steps: the server has the pending password, the secret's current is the old one.
+    client.put_secret_value(SecretId=name, ClientRequestToken=pending, SecretString=json.dumps(rotated),
+                            VersionStages=["AWSPENDING"])
+    set_server_password(rotated["password"])
+    try:
+        status, body = curl(web, "/")
+        assert status == 200 and body.count('class="product"') >= 4, body[-500:]
+        assert database_password() == rotated["password"]
+        assert "the database takes the pending password" in web.run("journalctl --no-pager -o cat -u 'shop-credentials@*'").stdout
+    finally:  # back: the first password on the server and current, no pending version
+        set_server_password(secret["password"])
+        client.update_secret_version_stage(SecretId=name, VersionStage="AWSPENDING", RemoveFromVersionId=pending)
+    status, _ = curl(web, "/")
+    assert status == 200 and database_password() == secret["password"]
+    assert current in client.describe_secret(SecretId=name)["VersionIdsToStages"]
