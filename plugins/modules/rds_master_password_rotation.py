@@ -21,10 +21,10 @@ description:
     and the module waits until the instance is available with no master password pending.
   - C(finishSecret) - C(AWSCURRENT) moves to the new version (the former current becomes
     C(AWSPREVIOUS)), and C(AWSPENDING) is taken off it.
-  - Between the second and third steps the server takes the pending password only: a client
+  - Between the second and third steps the server takes the pending password only, so a client
     refused by the server reads both stages and uses the one that is accepted (the web
     instances' C(shop-configure --refresh-db) does).
-  - A secret that Secrets Manager rotates itself (rotation turned on) is refused: two rotations
+  - A secret that Secrets Manager rotates itself (rotation turned on) is refused, as two rotations
     of one password would race.
 options:
   secret_id:
@@ -99,7 +99,7 @@ GONE = {"deleting", "failed", "incompatible-parameters", "incompatible-restore",
 
 
 def new_password(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    return "".join(secrets.choice(ALPHABET) for position in range(length))
 
 
 def stage_versions(described: dict) -> tuple[str, str]:
