@@ -14,7 +14,8 @@ Settings come from /etc/shop/app.json (shop-configure); AWS credentials from the
 role (locally, the emulator's dummies and endpoint from /etc/shop/stack.env, which the unit
 loads). A database that refuses the password (rotated since app.json was written) has the
 credentials refreshed through shop-credentials.socket, as the shop's pages do, and the
-connection tried once more. Without a topic or a database it says why and exits non-zero: systemd starts it again.
+connection tried once more. Without a topic or a database it says why and exits non-zero:
+systemd starts it again.
 """
 
 from __future__ import annotations
@@ -50,13 +51,14 @@ def relay_once(connection, sns, topic_arn: str) -> int:
     return len(rows)
 
 
-def refresh_credentials() -> None:
-    """shop-configure --refresh-db through its socket; returns once app.json holds the credentials."""
+def refresh_credentials(path: str = CREDENTIALS_SOCKET) -> None:
+    """shop-configure --refresh-db through its socket; returns once app.json holds the credentials
+    (the refresh closes the connection when it ends)."""
     import socket
 
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
         client.settimeout(30)
-        client.connect(CREDENTIALS_SOCKET)
+        client.connect(path)
         while client.recv(1024):
             pass
 
@@ -70,6 +72,21 @@ def connect(db: dict):
                            database=db["name"], connect_timeout=5, autocommit=False, **tls)
 
 
+def open_database(config_path: Path, refresh=refresh_credentials):
+    """The database of app.json; when it refuses the password, the credentials are refreshed and
+    app.json read again for one more try."""
+    import pymysql
+
+    try:
+        return connect(json.loads(config_path.read_text())["database"])
+    except pymysql.err.OperationalError as error:
+        if error.args[0] != ACCESS_DENIED:
+            raise
+        log("the database refused the password: refreshing the credentials")
+        refresh()
+        return connect(json.loads(config_path.read_text())["database"])
+
+
 def main() -> int:
     try:
         config = json.loads(APP_CONFIG.read_text())
@@ -81,20 +98,12 @@ def main() -> int:
         log("no order-topic-arn setting: orders stay in order_outbox until one is published")
         return 1
     import boto3
-    import pymysql
 
     kwargs = {"region_name": config["region"]}
     if os.environ.get("SHOP_AWS_ENDPOINT_URL"):
         kwargs["endpoint_url"] = os.environ["SHOP_AWS_ENDPOINT_URL"]
     sns = boto3.client("sns", **kwargs)
-    try:
-        connection = connect(config["database"])
-    except pymysql.err.OperationalError as error:
-        if error.args[0] != ACCESS_DENIED:
-            raise
-        log("the database refused the password: refreshing the credentials")
-        refresh_credentials()
-        connection = connect(json.loads(APP_CONFIG.read_text())["database"])
+    connection = open_database(APP_CONFIG)
     log(f"relaying order messages to {topic_arn}")
     while True:
         if relay_once(connection, sns, topic_arn) == 0:
