@@ -39,22 +39,35 @@ build() {
     return 0
   fi
   echo "Building $image (Debian 12, systemd) ..."
-  rm -f "$work/rootfs.tar"
-  mmdebstrap --quiet --variant=apt --include="$packages" "$@" bookworm "$work/rootfs.tar" "$MIRROR"
+  local rootfs=$work/${image//[\/:]/_}.tar
+  mmdebstrap --quiet --variant=apt --include="$packages" "$@" bookworm "$rootfs" "$MIRROR"
   podman import --quiet --change 'CMD ["/sbin/init"]' --change "LABEL shop.recipe=$recipe" \
-    "$work/rootfs.tar" "$image" >/dev/null
+    "$rootfs" "$image" >/dev/null
   echo "Image ready: $image"
 }
 
-build "$IMAGE" "$INCLUDE"
+# The three builds are independent (each from Debian's mirror): at once, mostly downloads.
+pids=()
+build "$IMAGE" "$INCLUDE" &
+pids+=($!)
 # The local fleet's stand-ins for RDS (MariaDB) and ElastiCache (Redis), run by the emulator
 # (tools/emulator/fleet.py): both listen on the container's network, as the services would.
 # The migration tests use it for their source, target and migration host (mydumper, PyMySQL).
 build "${BACKING_IMAGE:-localhost/shop-backing:12}" "$INCLUDE,mariadb-server,redis-server,mydumper,python3-pymysql" \
   --customize-hook='printf "[mysqld]\nbind-address = 0.0.0.0\n" > "$1/etc/mysql/mariadb.conf.d/90-shop.cnf"' \
-  --customize-hook='sed -i -e "s/^bind .*/bind 0.0.0.0/" -e "s/^protected-mode yes/protected-mode no/" "$1/etc/redis/redis.conf"'
+  --customize-hook='sed -i -e "s/^bind .*/bind 0.0.0.0/" -e "s/^protected-mode yes/protected-mode no/" "$1/etc/redis/redis.conf"' &
+pids+=($!)
 # The execution environment's base (execution-environment.yml, scripts/build_ee.sh): Python with
 # pip and venv for ansible-builder's steps, the MySQL client and mydumper for the migration role,
 # SSH and git for AWX's project and host connections.
 build "${EE_BASE_IMAGE:-localhost/shop-ee-base:12}" \
-  "$INCLUDE,python3-pip,python3-venv,default-mysql-client,mydumper,openssh-client,git"
+  "$INCLUDE,python3-pip,python3-venv,default-mysql-client,mydumper,openssh-client,git" &
+pids+=($!)
+failed=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || failed=1
+done
+if ((failed)); then
+  echo "scripts/containers.sh: an image build failed (its mmdebstrap output is above)" >&2
+  exit 1
+fi

@@ -194,7 +194,9 @@ class Lab:
             "migration:\n  hosts:\n"
             f"    {self.containers['host']}:\n"
             "      ansible_connection: containers.podman.podman\n"
-            "      ansible_python_interpreter: /usr/bin/python3\n")
+            "      ansible_python_interpreter: /usr/bin/python3\n"
+            # Root's home spelt out: one podman exec less a task (inventories/local/group_vars/aws_ec2.yml).
+            "      ansible_remote_tmp: /root/.ansible/tmp\n")
         return path
 
     def variables(self, **overrides) -> dict:

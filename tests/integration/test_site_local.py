@@ -1,12 +1,14 @@
-"""site.yml on the local environment: every property of the stack, idempotence, check
-mode and teardown, proven with boto3 against the emulator."""
+"""site.yml on the local environment: every property of the stack, idempotence and teardown,
+proven with boto3 against the emulator. Check mode on a converged stack: test_site_production's
+(production's inventory, realistic mode, its deployer's policy); here, the compute role's with a
+promotion under way."""
 
 import datetime as dt
 import json
 import time
 
 import pytest
-from helpers import run_playbook
+from helpers import import_self_signed_certificate, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-local"
@@ -409,24 +411,18 @@ def test_the_origin_lock_turned_on_for_a_live_alb_refuses_only_once_cloudfront_s
     tags = ("--tags", "role::loadbalancer,role::cdn")
     off = run_playbook(emulator, "site.yml", *tags, extra={"loadbalancer_origin_lock": False})
     assert off.rc == 0 and state() == ("forward", 0, 0), off.output[-4000:]
-    on = run_playbook(emulator, "site.yml", *tags)
-    assert on.rc == 0 and state() == ("fixed-response", 1, 1), on.output[-4000:]
-    # The rule first, the header through CloudFront, its deployment awaited, and only then the 403.
-    order = [on.output.index(task) for task in ("then give its listeners their rules", "await | Wait for the distribution",
-                                                "lock | Answer 403 by default, now")]
-    assert order == sorted(order), order
-    # With the loadbalancer's tag alone, a live ALB keeps forwarding until CloudFront sends the secret.
-    off = run_playbook(emulator, "site.yml", *tags, extra={"loadbalancer_origin_lock": False})
+    # Turned on with the loadbalancer's tag alone, a live ALB gains its rule and keeps forwarding
+    # until CloudFront sends the secret.
     waiting = run_playbook(emulator, "site.yml", "--tags", "role::loadbalancer")
     assert waiting.rc == 0 and state() == ("forward", 1, 0), waiting.output[-4000:]
     assert "still forwards requests without the origin secret" in waiting.output
-    assert run_playbook(emulator, "site.yml", *tags).rc == 0 and state() == ("fixed-response", 1, 1)
-
-
-def test_check_mode_on_the_converged_stack_reports_no_change(emulator, built):
-    run = run_playbook(emulator, "site.yml", "--check", "--diff")
-    assert run.rc == 0, run.output[-5000:]
-    assert run.recap["changed"] == 0, run.output[-8000:]
+    # With the CDN's: the header through CloudFront, its deployment awaited, and only then the 403.
+    on = run_playbook(emulator, "site.yml", *tags)
+    assert on.rc == 0 and state() == ("fixed-response", 1, 1), on.output[-4000:]
+    order = [on.output.index(task) for task in ("then give its listeners their rules", "await | Wait for the distribution",
+                                                "lock | Answer 403 by default, now")]
+    assert order == sorted(order), order
+    assert "still forwards requests without the origin secret" not in on.output
 
 
 def test_a_converge_keeps_the_capacity_of_a_promotion_under_way(emulator, built):
@@ -467,6 +463,29 @@ def test_a_converge_keeps_the_capacity_of_a_promotion_under_way(emulator, built)
     assert ended.rc == 0, ended.output[-5000:]
     assert limits() == (1, 3, 2) and "Promotion flash-sale is under way" not in " ".join(ended.output.split())
     assert autoscaling.describe_scheduled_actions(AutoScalingGroupName=name)["ScheduledUpdateGroupActions"] == []
+
+
+def test_with_a_certificate_http_redirects_to_https_under_tls_13(emulator, built):
+    """The live ALB given a certificate: HTTP redirects to HTTPS, and HTTPS uses the TLS 1.3 policy."""
+    arn = import_self_signed_certificate(emulator.client("acm"), "shop.example.com")
+    run = run_playbook(emulator, "site.yml", "--tags", "role::loadbalancer", extra={"loadbalancer_certificate_arn": arn})
+    assert run.rc == 0, run.output[-4000:]
+    elb = emulator.client("elbv2")
+    alb = elb.describe_load_balancers(Names=[STACK])["LoadBalancers"][0]
+    listeners = {lst["Port"]: lst for lst in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert set(listeners) == {80, 443}
+    redirect = listeners[80]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    assert listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["Certificates"][0]["CertificateArn"] == arn
+    # The origin lock moves to the HTTPS listener: 403 by default, forwarded with CloudFront's header.
+    assert listeners[443]["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    (rule,) = [r for r in elb.describe_rules(ListenerArn=listeners[443]["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert rule["Conditions"][0]["HttpHeaderConfig"]["HttpHeaderName"] == "X-Origin-Verify"
+    assert [r for r in elb.describe_rules(ListenerArn=listeners[80]["ListenerArn"])["Rules"] if not r["IsDefault"]] == []
+    again = run_playbook(emulator, "site.yml", "--tags", "role::loadbalancer", extra={"loadbalancer_certificate_arn": arn})
+    assert again.rc == 0 and again.recap["changed"] == 0, again.output[-4000:]
 
 
 BEFORE_DESTROY: dict = {}
