@@ -22,7 +22,7 @@ export CONTAINERS_CONF="$PWD/tools/podman/containers.conf"
 
 # The execution environment builds (mostly downloads and image layers) while the linters run, and
 # so does the Molecule scenario (one container's converge at a time: most of the second core is
-# free until pytest's workers take both).
+# free then). Molecule runs on into pytest's first minutes (~9 of its ~11) and is awaited at the end.
 mkdir -p logs
 ./scripts/build_ee.sh > logs/build_ee.log 2>&1 &
 ee_build=$!
