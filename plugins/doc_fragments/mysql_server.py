@@ -82,3 +82,43 @@ options:
         type: int
         default: 10
 """
+
+    # The administrative account another account is managed with (the instance's master user).
+    ADMIN = r"""
+options:
+  login:
+    description: The account the module connects as to manage another one (on RDS, the master user).
+    type: dict
+    required: true
+    suboptions:
+      host:
+        description: Host name or address.
+        type: str
+        required: true
+      port:
+        description: TCP port.
+        type: int
+        default: 3306
+      user:
+        description: Account to connect as.
+        type: str
+        required: true
+      password:
+        description: The account's password.
+        type: str
+        required: true
+      ssl_ca:
+        description:
+          - CA bundle that the server's certificate must chain to (for RDS, its global bundle).
+          - Without it or I(ssl_ca_pem) the connection is not encrypted.
+        type: path
+      ssl_ca_pem:
+        description:
+          - The CA bundle itself, PEM; the connection is encrypted and the server's certificate and name verified.
+          - Wins over I(ssl_ca).
+        type: str
+      connect_timeout:
+        description: Seconds to wait for the connection.
+        type: int
+        default: 10
+"""

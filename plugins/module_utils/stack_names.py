@@ -31,6 +31,8 @@ def stack_names(stack):
         "db_parameter_group": f"{stack}-mysql",
         "db_option_group": f"{stack}-mysql",
         "db_secret": f"{stack}/db",
+        # The application's own database account (playbooks/database_app_user.yml).
+        "db_app_secret": f"{stack}/db-app",
         "db_restore_instance": f"{stack}-mysql-restore",
         "db_restore_secret": f"{stack}/db-restore",
         # AWS Backup: the vault (the same name in the copy's region), the daily plan, the role.

@@ -26,15 +26,26 @@ description:
     instances' C(shop-configure --refresh-db) does).
   - A secret that Secrets Manager rotates itself (rotation turned on) is refused, as two rotations
     of one password would race.
+  - For an account other than the master user (the application's own, which only SQL can change),
+    I(step=create) stages the new password and I(step=finish) makes it current; between the two,
+    the account takes the pending password (M(shop.aws.mysql_app_user), on a host that reaches
+    the database).
 options:
+  step:
+    description:
+      - C(all) - the three steps, the master user's password set through the RDS API.
+      - C(create) - only createSecret (a pending version left by an interrupted run is kept).
+      - C(finish) - only finishSecret; fails when no version is pending.
+    type: str
+    choices: [all, create, finish]
+    default: all
   secret_id:
     description: Name or ARN of the secret; a JSON object with at least C(username) and C(password).
     type: str
     required: true
   db_instance_identifier:
-    description: The RDS instance whose master user the secret holds.
+    description: The RDS instance whose master user the secret holds; required with I(step=all).
     type: str
-    required: true
   password_length:
     description: Length of the new password (letters and digits).
     type: int
@@ -73,6 +84,10 @@ resumed:
   description: Whether the run finished a pending version an interrupted run had left.
   returned: success
   type: bool
+pending_version_id:
+  description: The version staged AWSPENDING (I(step=create)).
+  returned: when step is create
+  type: str
 """
 
 import json
@@ -173,13 +188,16 @@ def main():
     module = AnsibleAWSModule(
         argument_spec={
             "secret_id": {"type": "str", "required": True},
-            "db_instance_identifier": {"type": "str", "required": True},
+            "db_instance_identifier": {"type": "str"},
+            "step": {"type": "str", "default": "all", "choices": ["all", "create", "finish"]},
             "password_length": {"type": "int", "default": 32, "no_log": False},
             "wait_timeout": {"type": "int", "default": 1200},
             "poll_seconds": {"type": "int", "default": 10},
         },
+        required_if=[("step", "all", ["db_instance_identifier"])],
         supports_check_mode=True,
     )
+    step = module.params["step"]
     if not 8 <= module.params["password_length"] <= 41:  # RDS for MySQL: 8 to 41 characters
         module.fail_json(msg=f"password_length must be 8 to 41 (RDS for MySQL's master password); "
                              f"{module.params['password_length']} was given")
@@ -200,10 +218,19 @@ def main():
     if not current:
         module.fail_json(msg=f"The secret {rotation.secret_id} has no AWSCURRENT version")
     current_value = rotation.value(current)
-    instance = rotation.instance()
-    if instance["MasterUsername"] != current_value["username"]:
-        module.fail_json(msg=f"The secret {rotation.secret_id} holds the user {current_value['username']!r}, "
-                             f"not {instance['MasterUsername']!r}, the master user of {rotation.instance_id}")
+    if step == "all":
+        instance = rotation.instance()
+        if instance["MasterUsername"] != current_value["username"]:
+            module.fail_json(msg=f"The secret {rotation.secret_id} holds the user {current_value['username']!r}, "
+                                 f"not {instance['MasterUsername']!r}, the master user of {rotation.instance_id}")
+    if step == "finish":
+        if not pending:
+            module.fail_json(msg=f"step=finish: the secret {rotation.secret_id} has no AWSPENDING version to make current "
+                                 "(run step=create, and give the account the pending password, first)")
+        if not module.check_mode:
+            rotation.stage(pending, "AWSCURRENT", move_to=pending, remove_from=current)
+            rotation.stage(pending, "AWSPENDING", remove_from=pending)
+        module.exit_json(changed=True, resumed=True, version_id=pending, previous_version_id=current)
     if module.check_mode:
         module.exit_json(changed=True, resumed=bool(pending), previous_version_id=current)
 
@@ -220,6 +247,8 @@ def main():
                                               SecretString=json.dumps(pending_value), VersionStages=["AWSPENDING"])
         except AWS_ERRORS as exc:
             module.fail_json_aws(exc, msg=f"Could not stage a new password in the secret {rotation.secret_id}")
+    if step == "create":
+        module.exit_json(changed=not resumed, resumed=resumed, pending_version_id=pending, previous_version_id=current)
 
     # setSecret: the instance takes it.
     rotation.wait_settled("before the password change")

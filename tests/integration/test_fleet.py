@@ -414,22 +414,57 @@ def test_the_redis_token_rotates_while_shoppers_keep_their_carts(fleet):
         assert redis_cli(container, "PING", token=before) != "PONG"
 
 
+def test_the_shop_moves_to_its_own_database_account_while_it_serves(fleet):
+    """playbooks/database_app_user.yml while shoppers look at their carts: the account shop_app is
+    made from a web instance with only its privileges on the shop's database and TLS required, the
+    fleet switches to it, and no page fails; a second run finds it as it must be. The master's
+    password is in no web instance's settings any more, and site.yml keeps the application's
+    secret published."""
+    rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+    run = run_while_shoppers_look(fleet, "playbooks/database_app_user.yml", "app-account", {"TEE-001": 1})
+    assert "shop_app: created; ALTER, CREATE, DELETE, INDEX, INSERT, REFERENCES, SELECT, UPDATE on shop.*, nothing else; " \
+           "TLS required" in run.output, run.output[-3000:]
+    grants = podman("exec", rds, "mysql", "-N", "-B", "-e", "SHOW GRANTS FOR shop_app@'%'", check=True).stdout
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, REFERENCES, INDEX, ALTER ON `shop`.* TO `shop_app`@`%`" in grants, grants
+    assert "REQUIRE SSL" in grants and grants.count("GRANT ") == 2, grants
+    secrets = fleet.client("secretsmanager")
+    app = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
+    master = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+    assert app["provisioned"] is True and app["username"] == "shop_app" and app["host"] == master["host"]
+    assert fleet.client("ssm").get_parameter(Name=f"/{STACK}/app/db-secret-name")["Parameter"]["Value"] == f"{STACK}/db-app"
+    for instance in in_service(fleet):
+        config = podman("exec", instance["InstanceId"], "cat", "/etc/shop/app.json", check=True).stdout
+        assert json.loads(config)["database"]["user"] == "shop_app" and master["password"] not in config
+    assert app["password"] not in run.output and master["password"] not in run.output
+    # A privilege added and a password changed behind the toolkit's back are put back.
+    podman("exec", rds, "mysql", "-e", "GRANT PROCESS ON *.* TO shop_app@'%'; GRANT DROP ON shop.* TO shop_app@'%'", check=True)
+    again = run_playbook(fleet, "playbooks/database_app_user.yml", extra=EXTRA, env=ENV)
+    assert again.rc == 0, again.output[-3000:]
+    assert "shop_app: exists; ALTER, CREATE" in again.output and "(revoked: GRANT PROCESS ON *.* TO `shop_app`@`%`" in again.output
+    grants = podman("exec", rds, "mysql", "-N", "-B", "-e", "SHOW GRANTS FOR shop_app@'%'", check=True).stdout
+    assert "PROCESS" not in grants and "DROP" not in grants, grants
+    # The database role publishes the application's secret from now on (the secret says so).
+    site = run_playbook(fleet, "site.yml", "--tags", "role::database,role::compute", "--check", extra=EXTRA, env=ENV)
+    published = site.output.split("settings | Publish the web stack's settings as SSM parameters]")[-1].lstrip("*\n ")
+    assert site.rc == 0 and published.startswith("ok: [localhost]"), site.output[-3000:]
+
+
 def test_the_database_password_rotates_while_the_shop_serves(fleet):
     """playbooks/rotate_db_password.yml while shoppers load pages that read the catalogue: the
-    instance takes the new password, the pages refused meanwhile have their instance re-read the
-    secret (shop-credentials.socket) and connect again, and no page fails; the old password is
-    refused after, and no password is in the run's output."""
+    application's own account takes the new password (set from a web instance), the pages refused
+    meanwhile have their instance re-read the secret (shop-credentials.socket) and connect again,
+    and no page fails; the old password is refused after, and no password is in the run's output."""
     secrets = fleet.client("secretsmanager")
 
     def credentials() -> dict:
-        return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+        return json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
 
     before = credentials()
     run = run_while_shoppers_look(fleet, "playbooks/rotate_db_password.yml", "db-password", {"CAP-001": 2}, {"MUG-001": 1})
     after = credentials()
     assert after["password"] != before["password"] and len(after["password"]) == 32
     assert {k: v for k, v in after.items() if k != "password"} == {k: v for k, v in before.items() if k != "password"}
-    stages = sorted(sorted(labels) for labels in secrets.describe_secret(SecretId=f"{STACK}/db")["VersionIdsToStages"].values())
+    stages = sorted(sorted(labels) for labels in secrets.describe_secret(SecretId=f"{STACK}/db-app")["VersionIdsToStages"].values())
     assert ["AWSCURRENT"] in stages and ["AWSPREVIOUS"] in stages and not any("AWSPENDING" in s for s in stages), stages
     assert before["password"] not in run.output and after["password"] not in run.output
     # The server takes the new password only, and the pages that met the change asked their

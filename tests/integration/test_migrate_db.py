@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 
 import pytest
 from helpers import ROOT, VENV_BIN, podman, run_playbook
-from migration_lab import Lab, Shop
+from migration_lab import PASSWORDS, Lab, Shop
 
 STACK = "shop-local"
 PARAMETER = f"/{STACK}/app/db-secret-name"
@@ -249,3 +250,60 @@ def test_the_source_was_never_written_but_for_the_read_only_switch(lab):
                                  "AND argument LIKE 'SET GLOBAL read_only%'")
     assert {row[0] for row in switched} == {"SET GLOBAL read_only = ON", "SET GLOBAL read_only = OFF"}
 
+
+
+APP_ACCOUNT_PLAY = """
+- hosts: migration
+  gather_facts: false
+  tasks:
+    - name: The application's account
+      shop.aws.mysql_app_user:
+        login: {host: "{{ target }}", user: shop_admin, password: "{{ admin_password }}", ssl_ca_pem: "{{ ca }}"}
+        name: shop_app
+        password: "{{ app_password }}"
+        database: shop
+      register: account
+      no_log: true
+    - name: Show it
+      ansible.builtin.debug:
+        msg: "account: {{ account | dict2items | selectattr('key', 'in', ['changed', 'created', 'password_changed', 'revoked']) | items2dict | to_json }}"
+"""
+
+
+def test_the_applications_account_is_made_kept_and_put_back(aws, lab, tmp_path):
+    """shop.aws.mysql_app_user on the migration host against the RDS stand-in (TLS required, RDS's
+    master privileges): the account is made with its privileges on one database and TLS required;
+    a second run changes nothing; check mode reports a drift and leaves it; a run puts back a
+    changed password and revokes what was added. No password reaches the output."""
+    playbook = tmp_path / "app-account.yml"
+    playbook.write_text(APP_ACCOUNT_PLAY)
+    inventory = lab.inventory(tmp_path)
+
+    password = "App-acc0unt-pw"  # noqa: S105 - the lab's, thrown away with it
+
+    def run(*args):
+        extra = {"target": lab.addresses["target"], "admin_password": PASSWORDS["shop_admin"], "ca": lab.ca_file.read_text(),
+                 "app_password": password}
+        done = run_playbook(aws, str(playbook), "-i", str(inventory), *args, extra=extra, timeout=300)
+        assert done.rc == 0 and password not in done.output.split("PLAY [")[-1], done.output[-3000:]
+        return " ".join(done.output.split("TASK [Show it]")[-1].split())  # the callback folds long lines
+
+    def grants() -> list[str]:
+        return sorted(re.sub(r" IDENTIFIED BY PASSWORD '[^']*'", "", row[0]) for row in lab.sql("target", "SHOW GRANTS FOR shop_app@'%'"))
+
+    lab.sql("target", "DROP USER IF EXISTS shop_app@'%'")
+    made = run()
+    assert '"created": true' in made, made
+    assert grants() == ["GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, REFERENCES, INDEX, ALTER ON `shop`.* TO `shop_app`@`%`",
+                        "GRANT USAGE ON *.* TO `shop_app`@`%` REQUIRE SSL"]
+    assert '"changed": false' in run()
+    lab.sql("target", "GRANT PROCESS ON *.* TO shop_app@'%'; GRANT DROP ON shop.* TO shop_app@'%';"
+                      "ALTER USER shop_app@'%' IDENTIFIED BY 'Changed-beh1nd'")
+    drifted = grants()
+    checked = run("--check")
+    assert '"changed": true' in checked and '"password_changed": true' in checked and "GRANT PROCESS ON *.*" in checked, checked
+    assert grants() == drifted
+    put_back = run()
+    assert '"password_changed": true' in put_back and '"revoked": ["GRANT PROCESS ON *.* TO `shop_app`@`%` REQUIRE SSL"]' in put_back, put_back
+    assert not any("PROCESS" in line or "DROP" in line for line in grants()), grants()
+    assert '"changed": false' in run()
