@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole shop on this machine: the local AWS emulator with its fleet and data plane, the
 # web image baked, the stack built (its outputs printed), the release's static files uploaded
-# to the bucket; it ends with the address to open in a browser, where CloudFront's stand-in
+# to the bucket, the application's own database account made; it ends with the address to open in a browser, where CloudFront's stand-in
 # serves the shop from the Auto Scaling group's instances behind the ALB.
 #   ./scripts/demo.sh [site.yml options]   build (or converge) and print the addresses
 #   ./scripts/demo.sh stop                 stop the emulator: its containers and proxies go with it
@@ -21,6 +21,8 @@ python tools/emulator/awsemu.py start --fleet
 ansible-playbook playbooks/bake_ami.yml -i inventories/local
 ansible-playbook site.yml -i inventories/local "$@"
 ansible-playbook playbooks/release_static.yml -i inventories/local
+# The application's own database account, made from the first web instance; the fleet switches to it.
+ansible-playbook playbooks/database_app_user.yml -i inventories/local
 
 # The instances configure themselves once the stack's settings are published (the end of
 # site.yml), then pass the ALB's health checks: wait for the shop to answer through CloudFront.

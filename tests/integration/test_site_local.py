@@ -115,7 +115,11 @@ def test_web_role_is_least_privilege(emulator, built):
     assert attached == {"AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"}
     policy = iam.get_role_policy(RoleName=f"{STACK}-web", PolicyName="stack-read")["PolicyDocument"]
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
-    assert resources["ReadOwnSecret"].endswith(f":secret:{STACK}/*")
+    # The secrets the instances connect with (the master's until the application has its own
+    # account: playbooks/database_app_user.yml), each with the suffix Secrets Manager adds.
+    prefix = resources["ReadOwnParameters"].split(":parameter/")[0].replace(":ssm:", ":secretsmanager:")
+    assert sorted(resources["ReadOwnSecret"]) == [f"{prefix}:secret:{STACK}/{name}-??????"
+                                                  for name in ("db", "db-app", "db-restore", "redis-auth")]
     assert resources["ReadOwnParameters"].endswith(f":parameter/{STACK}/*")
     assert resources["ReadReleases"] == f"arn:aws:s3:::{STACK}-static/releases/*"
     assert resources["PublishOrders"].endswith(f":{STACK}-order-events")  # the order relay, that topic only
@@ -361,9 +365,11 @@ def test_second_run_changes_nothing(emulator, built):
     # 276 since AWS Backup: 15 reads of the vault, the plan and the selection by amazon.aws's
     # modules, which find a plan by listing them, and 4 of the AWS Backup role; 281 since the
     # Redis replication group: the group, its first member, its parameter values and its tags
-    # are read, 5 calls more than the single node took).
+    # are read, 5 calls more than the single node took; 288 since the application's own account:
+    # its secret read and converged by the database role, read again for the endpoint, and the
+    # published setting read by the security role for the web role's secrets, 7 calls).
     assert calls["calls"].get("ec2:DescribeNatGateways") == 1, calls
-    assert calls["total"] <= 285, calls
+    assert calls["total"] <= 288, calls
 
 
 def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):
@@ -501,6 +507,9 @@ def test_destroy_leaves_nothing_billable(emulator, built):
     snapshots = emulator.client("rds").describe_db_snapshots(DBInstanceIdentifier=f"{STACK}-mysql")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"].startswith(f"{STACK}-mysql-final-") for s in snapshots] == [True]
     assert "DeletedDate" in emulator.client("secretsmanager").describe_secret(SecretId=f"{STACK}/db")
+    # The application account's goes at once: a rebuild makes a new one (docs/fleet.md).
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.describe_secret(SecretId=f"{STACK}/db-app")
 
 
 def test_a_rebuild_within_the_recovery_window_brings_the_database_secret_back(emulator, built):
@@ -513,5 +522,7 @@ def test_a_rebuild_within_the_recovery_window_brings_the_database_secret_back(em
     assert "DeletedDate" not in secrets.describe_secret(SecretId=f"{STACK}/db")
     restored = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
     assert restored["password"] == json.loads(BEFORE_DESTROY["db"])["password"]
+    app = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
+    assert app["username"] == "shop_app" and "provisioned" not in app and app["host"] == restored["host"]
     destroyed = run_playbook(emulator, "playbooks/destroy.yml")
     assert destroyed.rc == 0, destroyed.output[-5000:]
