@@ -14,7 +14,7 @@ extends_documentation_fragment:
   - shop.aws.mysql_server.ADMIN
 description:
   - Creates the account when it is missing; gives it the password when the server refuses that
-    password for it (the module connects as the account to find out: the server keeps only a
+    password for it (the module connects as the account to find out, as the server keeps only a
     hash); gives it exactly I(privileges) on I(database) and nothing else (any other grant,
     global or on another database, is revoked); requires TLS of it when I(require_tls).
   - Runs on a host that reaches the server (for RDS, a host in the VPC - a web instance); needs
@@ -107,7 +107,7 @@ def parse_grants(lines: list[str], database: str) -> tuple[set[str], list[str]]:
         if not match:
             continue
         privileges = {p.strip().upper() for p in match.group("privileges").split(",")}
-        schema, _, table = match.group("on").partition(".")
+        schema, table = match.group("on").split(".", 1) if "." in match.group("on") else (match.group("on"), "")
         if unquote(schema) == database and table == "*":
             on_database |= privileges
         elif privileges != {"USAGE"} or " WITH GRANT OPTION" in line.upper():
