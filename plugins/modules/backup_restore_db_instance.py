@@ -15,8 +15,10 @@ description:
     I(metadata), and starts an AWS Backup restore job that creates the DB instance
     I(db_instance_identifier) from it. AWS Backup never restores over an existing instance
     (AWS Backup Developer Guide, "Non-destructive restores").
-  - Waits until the job is C(COMPLETED) (the instance available) and tags the instance with
-    C(RestoredFrom), the recovery point's ARN, and I(tags).
+  - Waits until the job is C(COMPLETED) (the instance available); with I(master_user_password),
+    gives the restored instance's master user that password (C(ModifyDBInstance), applied at once)
+    and waits until it holds it; then tags the instance with C(RestoredFrom), the recovery
+    point's ARN, and I(tags). The tag comes last: a run interrupted before it finishes the restore.
   - Idempotent. When the instance exists already it is not restored again; a run interrupted
     while the job ran waits for the instance. An instance restored from another recovery point
     than the one asked for is a failure, not a silent success.
@@ -56,6 +58,11 @@ options:
     description: Tags the restored instance gets besides C(RestoredFrom).
     type: dict
     default: {}
+  master_user_password:
+    description:
+      - The password the restored instance's master user gets. The recovery point holds the password of
+        when it was taken, which a rotation since may have changed.
+    type: str
   wait_timeout:
     description: Seconds to wait for the restore (RDS restores take 10-60 minutes, more for large instances).
     type: int
@@ -166,7 +173,8 @@ class Restore:
         endpoint = found.get("Endpoint") or {}
         tags = {t["Key"]: t["Value"] for t in found.get("TagList") or []}
         return {"identifier": identifier, "arn": found["DBInstanceArn"], "status": found["DBInstanceStatus"],
-                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0), "restored_from": tags.get(TAG, "")}
+                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0), "restored_from": tags.get(TAG, ""),
+                "password_pending": "MasterUserPassword" in (found.get("PendingModifiedValues") or {})}
 
     def metadata(self, point: dict) -> dict:
         try:
@@ -208,12 +216,24 @@ class Restore:
         deadline = time.monotonic() + self.params["wait_timeout"]
         while True:
             found = self.instance()
-            if found and found["status"] == "available":
+            if found and found["status"] == "available" and not found["password_pending"]:
                 return found
             if time.monotonic() >= deadline:
                 self.module.fail_json(msg=f"The DB instance {self.params['db_instance_identifier']} is "
                                           f"{found['status'] if found else 'missing'} after {self.params['wait_timeout']} s")
             time.sleep(self.params["poll_seconds"])
+
+    def set_password(self) -> dict:
+        """The master user takes master_user_password (RDS applies it "asynchronously, as soon as
+        possible", RDS API reference, ModifyDBInstance MasterUserPassword); the instance once done."""
+        if not self.params["master_user_password"]:
+            return self.instance()
+        try:
+            self.rds.modify_db_instance(aws_retry=True, DBInstanceIdentifier=self.params["db_instance_identifier"],
+                                        MasterUserPassword=self.params["master_user_password"], ApplyImmediately=True)
+        except AWS_ERRORS as exc:
+            self.fail(exc, f"Could not set the master password of the restored DB instance {self.params['db_instance_identifier']}")
+        return self.wait_available()
 
     def tag(self, instance: dict, point: dict) -> None:
         tags = {**(self.params["tags"] or {}), TAG: point["arn"]}
@@ -232,6 +252,7 @@ def main():
             "db_instance_identifier": {"type": "str", "required": True},
             "iam_role_arn": {"type": "str", "required": True},
             "metadata": {"type": "dict", "default": {}},
+            "master_user_password": {"type": "str", "no_log": True},
             "tags": {"type": "dict", "default": {}},
             "wait_timeout": {"type": "int", "default": 3600},
             "poll_seconds": {"type": "int", "default": 30},
@@ -255,6 +276,7 @@ def main():
         if existing["status"] != "available" and not module.check_mode:
             existing = restore.wait_available()
             if not existing["restored_from"]:
+                existing = restore.set_password()
                 restore.tag(existing, point)
                 module.exit_json(changed=True, recovery_point=point, db_instance={**existing, "restored_from": point["arn"]})
         module.exit_json(changed=False, recovery_point=point, db_instance=existing)
@@ -263,7 +285,8 @@ def main():
         module.exit_json(changed=True, recovery_point=point, metadata=metadata)
     job_id = restore.start(point, metadata)
     restore.wait_job(job_id)
-    instance = restore.wait_available()
+    restore.wait_available()
+    instance = restore.set_password()
     restore.tag(instance, point)
     module.exit_json(changed=True, recovery_point=point, metadata=metadata, restore_job_id=job_id,
                      db_instance={**instance, "restored_from": point["arn"]})

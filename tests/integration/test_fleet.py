@@ -214,7 +214,9 @@ def test_a_backup_is_restored_beside_the_live_database_compared_served_from_and_
     """An AWS Backup recovery point of the live instance (an on-demand job, as the daily plan
     makes) is restored by playbooks/restore_db.yml into <stack>-mysql-restore with the data of
     the moment; the comparison on a web instance finds the one table written since; pointed at,
-    the shop serves from it; a discard is refused while the app reads it, and done after."""
+    the shop serves from it; a discard is refused while the app reads it, and done after. The
+    master password is rotated after the backup (the shop then connects as the master user: the
+    master's rotation with the fleet): the restored instance is given the current one."""
     rds_client, backup = fleet.client("rds"), fleet.client("backup")
     live = rds_client.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
     account = live["DBInstanceArn"].split(":")[4]
@@ -224,6 +226,11 @@ def test_a_backup_is_restored_beside_the_live_database_compared_served_from_and_
     rds = f"emu{fleet.port}-rds-{STACK}-mysql"
     podman("exec", rds, "mysql", "-e", "INSERT INTO shop.products VALUES ('RESTORE-PROBE', 'Sold after the backup', 1)",
            check=True)
+    secrets = fleet.client("secretsmanager")
+    before = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["password"]
+    rotated = run_playbook(fleet, "playbooks/rotate_db_password.yml", extra={**EXTRA, "rotate_db_account": "master"}, env=ENV)
+    assert rotated.rc == 0 and "TASK [Re-read the database credentials" in rotated.output, rotated.output[-3000:]
+    assert json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["password"] != before
     try:
         restore_compare_serve_discard(fleet, job, live)
     finally:  # the other tests' shop offers what it offered
