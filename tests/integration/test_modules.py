@@ -457,3 +457,23 @@ def test_master_password_rotation_module_stages_sets_and_promotes_and_finishes_a
     assert other["msg"] == "The secret rot/other holds the user 'someone', not 'shop_admin', the master user of rot-mysql", other
     short = module(emulator, "rds_master_password_rotation", {**args, "password_length": 6})
     assert short["msg"] == "password_length must be 8 to 41 (RDS for MySQL's master password); 6 was given", short
+
+    # Another account's password (set by SQL between the two steps): create stages it and leaves
+    # the instance alone; create again keeps the same pending version; finish makes it current.
+    secrets.create_secret(Name="rot/app", SecretString=json.dumps({"username": "shop_app", "password": "app-password-1"}))
+    app = {"secret_id": "rot/app", "step": "create"}
+    no_pending = module(emulator, "rds_master_password_rotation", {**app, "step": "finish"})
+    assert no_pending["msg"] == ("step=finish: the secret rot/app has no AWSPENDING version to make current (run step=create, "
+                                 "and give the account the pending password, first)"), no_pending
+    staged = module(emulator, "rds_master_password_rotation", app)
+    again = module(emulator, "rds_master_password_rotation", app)
+    assert staged["changed"] is True and again["changed"] is False and again["resumed"] is True
+    pending = json.loads(secrets.get_secret_value(SecretId="rot/app", VersionStage="AWSPENDING")["SecretString"])
+    assert staged["pending_version_id"] == again["pending_version_id"] and pending["password"] not in json.dumps(staged)
+    assert pending["username"] == "shop_app" and pending["password"] != "app-password-1" and len(pending["password"]) == 32
+    assert json.loads(secrets.get_secret_value(SecretId="rot/app")["SecretString"])["password"] == "app-password-1"
+    finished = module(emulator, "rds_master_password_rotation", {**app, "step": "finish"})
+    assert finished["changed"] is True and finished["version_id"] == staged["pending_version_id"], finished
+    assert json.loads(secrets.get_secret_value(SecretId="rot/app")["SecretString"]) == pending
+    assert sorted(sorted(s) for s in secrets.describe_secret(SecretId="rot/app")["VersionIdsToStages"].values() if s) == [
+        ["AWSCURRENT"], ["AWSPREVIOUS"]]
