@@ -84,6 +84,8 @@ options:
 """
 
     # The administrative account another account is managed with (the instance's master user).
+    # Its suboptions repeat DOCUMENTATION's: ansible-test's sanity reads fragments as string
+    # literals only, so they cannot be composed, and YAML anchors do not reach across strings.
     ADMIN = r"""
 options:
   login:

@@ -18,7 +18,7 @@ description:
   - Waits until the job is C(COMPLETED) (the instance available); with I(master_user_password),
     gives the restored instance's master user that password (C(ModifyDBInstance), applied at once)
     and waits until it holds it; then tags the instance with C(RestoredFrom), the recovery
-    point's ARN, and I(tags). The tag comes last: a run interrupted before it finishes the restore.
+    point's ARN, and I(tags). The tag comes last, so a run interrupted before it finishes the restore.
   - Idempotent. When the instance exists already it is not restored again; a run interrupted
     while the job ran waits for the instance. An instance restored from another recovery point
     than the one asked for is a failure, not a silent success.
