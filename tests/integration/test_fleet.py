@@ -229,7 +229,7 @@ def test_a_backup_is_restored_beside_the_live_database_compared_served_from_and_
     secrets = fleet.client("secretsmanager")
     before = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["password"]
     rotated = run_playbook(fleet, "playbooks/rotate_db_password.yml", extra={**EXTRA, "rotate_db_account": "master"}, env=ENV)
-    assert rotated.rc == 0 and "TASK [Re-read the database credentials" in rotated.output, rotated.output[-3000:]
+    assert rotated.rc == 0 and "app_refresh | Re-read the database credentials" in rotated.output, rotated.output[-3000:]
     assert json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["password"] != before
     try:
         restore_compare_serve_discard(fleet, job, live)
