@@ -93,7 +93,6 @@ pending_version_id:
 import json
 import secrets
 import string
-import time
 import uuid
 
 try:
@@ -107,10 +106,9 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.shop.aws.plugins.module_utils import calls
+from ansible_collections.shop.aws.plugins.module_utils import rds_instance
 
 ALPHABET = string.ascii_letters + string.digits
-# Statuses after which the instance will not become available by waiting.
-GONE = {"deleting", "failed", "incompatible-parameters", "incompatible-restore", "storage-full"}
 
 
 def new_password(length: int) -> str:
@@ -149,27 +147,10 @@ class Rotation:
         return value
 
     def instance(self) -> dict:
-        try:
-            return self.rds.describe_db_instances(aws_retry=True, DBInstanceIdentifier=self.instance_id)["DBInstances"][0]
-        except is_boto3_error_code("DBInstanceNotFound"):
-            return self.module.fail_json(msg=f"db_instance_identifier: no RDS instance {self.instance_id} (build the stack first)")
-        except AWS_ERRORS as exc:  # pylint: disable=duplicate-except
-            return self.module.fail_json_aws(exc, msg=f"Could not read the RDS instance {self.instance_id}")
+        return rds_instance.describe(self.module, self.rds, self.instance_id)
 
     def wait_settled(self, what: str) -> None:
-        """Until the instance is available with no master password pending, or the timeout."""
-        deadline = time.monotonic() + self.module.params["wait_timeout"]
-        while True:
-            instance = self.instance()
-            status = instance["DBInstanceStatus"]
-            if status == "available" and "MasterUserPassword" not in instance.get("PendingModifiedValues", {}):
-                return
-            if status in GONE:
-                self.module.fail_json(msg=f"The RDS instance {self.instance_id} is {status}: {what} cannot go on")
-            if time.monotonic() > deadline:
-                self.module.fail_json(msg=f"The RDS instance {self.instance_id} was still {status} after "
-                                          f"wait_timeout={self.module.params['wait_timeout']} s ({what})")
-            time.sleep(self.module.params["poll_seconds"])
+        rds_instance.wait_settled(self.module, self.rds, self.instance_id, what)
 
     def stage(self, version: str, label: str, move_to: str = "", remove_from: str = "") -> None:
         params = {"SecretId": self.secret_id, "VersionStage": label}
@@ -220,6 +201,10 @@ def main():
     current_value = rotation.value(current)
     if step == "all":
         instance = rotation.instance()
+        if instance.get("MasterUserSecret"):
+            module.fail_json(msg=f"The master password of {rotation.instance_id} is managed by RDS in Secrets Manager "
+                                 f"({instance['MasterUserSecret'].get('SecretArn')}): RDS rotates it (on its schedule, or at "
+                                 "once with shop.aws.rds_managed_master_password rotate=true), not this module")
         if instance["MasterUsername"] != current_value["username"]:
             module.fail_json(msg=f"The secret {rotation.secret_id} holds the user {current_value['username']!r}, "
                                  f"not {instance['MasterUsername']!r}, the master user of {rotation.instance_id}")

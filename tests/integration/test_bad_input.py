@@ -68,12 +68,15 @@ CASES = [
      ["database_backup_window must be at least 30 minutes long (got '02:00-02:10', 10 minutes)"]),
     ("reserved master user", {"database_master_username": "rdsadmin"},
      ["database_master_username must not be rdsadmin, a name RDS reserves (got 'rdsadmin')"]),
-    ("application account as the master, with every privilege", {"database_app_username": "Shop_Admin",
-                                                                 "database_app_privileges": ["SELECT", "ALL PRIVILEGES"]},
+    ("application account as the master, with every privilege, a master password never rotated",
+     {"database_app_username": "Shop_Admin", "database_app_privileges": ["SELECT", "ALL PRIVILEGES"],
+      "database_master_password_rotation_days": 0},
      ["database_app_username must not be the master user's name database_master_username: the application needs an "
       "account of its own (got 'Shop_Admin')",
       "database_app_privileges must list at least one privilege on the database, as GRANT spells them, and not ALL, GRANT "
-      "OPTION or USAGE (got ['SELECT', 'ALL PRIVILEGES'])"]),
+      "OPTION or USAGE (got ['SELECT', 'ALL PRIVILEGES'])",
+      "database_master_password_rotation_days must be a whole number of days from 1 to 1000 (Secrets Manager's rotation "
+      "schedule; got '0')"]),
     ("performance insights on a micro class", {"database_performance_insights": True},
      ["database_performance_insights must be false on database_instance_class db.t4g.micro: Performance Insights does "
       "not support the db.t2.micro, db.t2.small, db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small classes (got true)"]),

@@ -425,9 +425,12 @@ def test_the_shop_moves_to_its_own_database_account_while_it_serves(fleet):
     """playbooks/database_app_user.yml while shoppers look at their carts: the account shop_app is
     made from a web instance with only its privileges on the shop's database and TLS required, the
     fleet switches to it, and no page fails; a second run finds it as it must be. The master's
-    password is in no web instance's settings any more, and site.yml keeps the application's
+    password is in no web instance's settings any more, RDS manages it from then on (<stack>/db
+    names RDS's secret, on the rotation schedule asked), and site.yml keeps the application's
     secret published."""
     rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+    secrets = fleet.client("secretsmanager")
+    toolkit_master = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["password"]
     run = run_while_shoppers_look(fleet, "playbooks/database_app_user.yml", "app-account", {"TEE-001": 1})
     said = " ".join(run.output.split())  # the callback folds long lines
     assert "shop_app: created; ALTER, CREATE, DELETE, INDEX, INSERT, REFERENCES, SELECT, UPDATE on shop.*, nothing else; " \
@@ -435,28 +438,36 @@ def test_the_shop_moves_to_its_own_database_account_while_it_serves(fleet):
     grants = podman("exec", rds, "mysql", "-N", "-B", "-e", "SHOW GRANTS FOR shop_app@'%'", check=True).stdout
     assert "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, REFERENCES, INDEX, ALTER ON `shop`.* TO `shop_app`@`%`" in grants, grants
     assert "REQUIRE SSL" in grants and grants.count("GRANT ") == 2, grants
-    secrets = fleet.client("secretsmanager")
     app = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
     master = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
     assert app["provisioned"] is True and app["username"] == "shop_app" and app["host"] == master["host"]
     assert fleet.client("ssm").get_parameter(Name=f"/{STACK}/app/db-secret-name")["Parameter"]["Value"] == f"{STACK}/db-app"
     for instance in in_service(fleet):
         config = podman("exec", instance["InstanceId"], "cat", "/etc/shop/app.json", check=True).stdout
-        assert json.loads(config)["database"]["user"] == "shop_app" and master["password"] not in config
-    assert app["password"] not in run.output and master["password"] not in run.output
-    # A privilege added and a password changed behind the toolkit's back are put back.
+        assert json.loads(config)["database"]["user"] == "shop_app" and toolkit_master not in config
+    # The master password is RDS's now, in its own secret, rotated every 7 days (the default).
+    arn = master_secret_arn(fleet)
+    managed = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert master["masterUserSecretArn"] == arn and "password" not in master and managed["username"] == "shop_admin"
+    assert managed["password"] != toolkit_master and rotation_days(fleet, arn) == 7
+    assert app["password"] not in run.output and toolkit_master not in run.output and managed["password"] not in run.output
+    # A privilege added and a password changed behind the toolkit's back are put back (logged in
+    # with RDS's master password, which the database took); the rotation schedule asked is set.
     podman("exec", rds, "mysql", "-e", "GRANT PROCESS ON *.* TO shop_app@'%'; GRANT DROP ON shop.* TO shop_app@'%'", check=True)
-    again = run_playbook(fleet, "playbooks/database_app_user.yml", extra=EXTRA, env=ENV)
+    again = run_playbook(fleet, "playbooks/database_app_user.yml",
+                         extra={**EXTRA, "database_master_password_rotation_days": 30}, env=ENV)
     assert again.rc == 0, again.output[-3000:]
     said = " ".join(again.output.split())
     assert "shop_app: exists; ALTER, CREATE" in said and "(revoked: GRANT PROCESS ON *.* TO `shop_app`@`%`" in said, said[-3000:]
     grants = podman("exec", rds, "mysql", "-N", "-B", "-e", "SHOW GRANTS FOR shop_app@'%'", check=True).stdout
     assert "PROCESS" not in grants and "DROP" not in grants, grants
+    assert rotation_days(fleet, arn) == 30 and master_secret_arn(fleet) == arn
     # site.yml from now on: the database role publishes the application's secret (the secret says
-    # so), and the web role may no longer read the master's.
+    # so), the web role may no longer read the master's, and the schedule is the inventory's.
     site = run_playbook(fleet, "site.yml", "--tags", "role::security,role::database,role::compute", extra=EXTRA, env=ENV)
     published = site.output.split("settings | Publish the web stack's settings as SSM parameters]")[-1].lstrip("*\n ")
     assert site.rc == 0 and published.startswith("ok: [localhost]"), site.output[-3000:]
+    assert rotation_days(fleet, arn) == 7
     policy = fleet.client("iam").get_role_policy(RoleName=f"{STACK}-web", PolicyName="stack-read")["PolicyDocument"]
     readable = next(s["Resource"] for s in policy["Statement"] if s["Sid"] == "ReadOwnSecret")
     assert sorted(arn.split(":secret:")[1] for arn in readable) == [
@@ -497,6 +508,43 @@ catch (PDOException $e) { echo 'refused: ', $e->getMessage(); }"""
     for instance in in_service(fleet):
         logs = podman("exec", instance["InstanceId"], "sh", "-c", "journalctl --no-pager -o cat; cat /var/log/shop/*.log 2>/dev/null")
         assert before["password"] not in logs.stdout and after["password"] not in logs.stdout
+
+
+def test_rds_rotates_the_master_password_it_manages(fleet):
+    """rotate_db_password.yml -e rotate_db_account=master once RDS manages the master password: RDS
+    rotates it (a new current version of its secret, the former previous), the database takes
+    it, the stack's secret still names RDS's, and the shop, on its own account, keeps serving."""
+    secrets = fleet.client("secretsmanager")
+    arn = master_secret_arn(fleet)
+    before = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])["password"]
+    run = run_playbook(fleet, "playbooks/rotate_db_password.yml", extra={**EXTRA, "rotate_db_account": "master"}, env=ENV)
+    said = " ".join(run.output.split())
+    assert run.rc == 0 and "Have RDS rotate the master password it manages" in said, run.output[-3000:]
+    after = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])["password"]
+    assert after != before and before not in run.output and after not in run.output
+    stages = sorted(sorted(s) for s in secrets.describe_secret(SecretId=arn)["VersionIdsToStages"].values() if s)
+    assert stages == [["AWSCURRENT"], ["AWSPREVIOUS"]], stages
+    assert json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])["masterUserSecretArn"] == arn
+    rds = f"emu{fleet.port}-rds-{STACK}-mysql"
+
+    def takes(password: str) -> bool:
+        """The master account's stored hash is the password's (MariaDB's PASSWORD(), mysql_native_password)."""
+        query = f"SELECT COUNT(*) FROM mysql.user WHERE User = 'shop_admin' AND authentication_string = PASSWORD('{password}')"
+        return podman("exec", rds, "mysql", "-N", "-B", "-e", query, check=True).stdout.strip() == "1"
+
+    wait_for(lambda: takes(after), timeout=30)
+    assert not takes(before)
+    assert http_request(f"{edge(fleet)['alb']['80']}/").status == 200
+
+
+def master_secret_arn(emulator) -> str:
+    """The secret RDS keeps the master password of the stack's instance in."""
+    found = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]
+    return found["MasterUserSecret"]["SecretArn"]
+
+
+def rotation_days(emulator, arn: str) -> int:
+    return emulator.client("secretsmanager").describe_secret(SecretId=arn)["RotationRules"]["AutomaticallyAfterDays"]
 
 
 def edge(emulator) -> dict:

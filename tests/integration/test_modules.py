@@ -477,3 +477,71 @@ def test_master_password_rotation_module_stages_sets_and_promotes_and_finishes_a
     assert json.loads(secrets.get_secret_value(SecretId="rot/app")["SecretString"]) == pending
     assert sorted(sorted(s) for s in secrets.describe_secret(SecretId="rot/app")["VersionIdsToStages"].values() if s) == [
         ["AWSCURRENT"], ["AWSPREVIOUS"]]
+
+
+def credentials_lookup(emulator, secret: str, **options) -> dict:
+    """lookup('shop.aws.db_credentials', secret) as a play sees it: the mapping, or the failure."""
+    connection = {"endpoint_url": emulator.url, "region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
+    expression = f"{{{{ lookup('shop.aws.db_credentials', {secret!r}, **{json.dumps({**connection, **options})}) }}}}"
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    proc = subprocess.run([str(VENV_BIN / "ansible"), "localhost", "-m", "ansible.builtin.debug", "-a",
+                           json.dumps({"msg": expression})], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def test_managed_master_password_module_hands_the_password_to_rds_and_the_lookup_follows_it(emulator):
+    emulator.reset()
+    rds, secrets = emulator.client("rds"), emulator.client("secretsmanager")
+    rds.create_db_instance(DBInstanceIdentifier="man-mysql", Engine="mysql", DBInstanceClass="db.t4g.micro",
+                           AllocatedStorage=20, MasterUsername="shop_admin", MasterUserPassword="toolkit-password-1")
+    args = {"db_instance_identifier": "man-mysql", "rotation_days": 30, "poll_seconds": 1}
+    applied = ladder(emulator, "rds_managed_master_password", args)
+    assert applied["diff"] == {"before": {"managed": False}, "after": {"managed": True, "rotation_days": 30}}, applied
+    arn = rds.describe_db_instances(DBInstanceIdentifier="man-mysql")["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+    assert applied["secret_arn"] == arn and ":secret:rds!db-" in arn and applied["secret_status"] == "active"
+    managed = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert managed["username"] == "shop_admin" and managed["password"] != "toolkit-password-1"
+    described = secrets.describe_secret(SecretId=arn)
+    assert described["RotationEnabled"] is True and described["RotationRules"]["AutomaticallyAfterDays"] == 30
+
+    # Rotated now: a new current version, the former previous; the password in no output.
+    rotated = module(emulator, "rds_managed_master_password", {**args, "rotate": True})
+    after = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert rotated["changed"] is True and rotated["rotated"] is True and after["password"] != managed["password"], rotated
+    stages = sorted(sorted(s) for s in secrets.describe_secret(SecretId=arn)["VersionIdsToStages"].values() if s)
+    assert stages == [["AWSCURRENT"], ["AWSPREVIOUS"]] and after["password"] not in json.dumps(rotated)
+
+    # The stack's secret names RDS's: the lookup gives its username and password, the rest its own.
+    secrets.create_secret(Name="man/db", SecretString=json.dumps(
+        {"host": "man-mysql.example", "port": 3306, "username": "shop_admin", "masterUserSecretArn": arn}))
+    found = credentials_lookup(emulator, "man/db")
+    assert found["msg"] == {"host": "man-mysql.example", "port": 3306, "username": "shop_admin", "password": after["password"],
+                            "masterUserSecretArn": arn}, found
+    assert credentials_lookup(emulator, "man/none", on_missing="skip")["msg"] == {}
+    missing = credentials_lookup(emulator, "man/none")
+    assert missing.get("failed") and "db_credentials: no secret man/none (the database's credentials)" in missing["msg"], missing
+
+    # The toolkit's rotation leaves a managed password alone, saying why.
+    secrets.create_secret(Name="man/master", SecretString=json.dumps({"username": "shop_admin", "password": "toolkit-password-1"}))
+    refused = module(emulator, "rds_master_password_rotation", {"secret_id": "man/master", "db_instance_identifier": "man-mysql"})
+    assert refused["msg"] == (f"The master password of man-mysql is managed by RDS in Secrets Manager ({arn}): RDS rotates it "
+                              "(on its schedule, or at once with shop.aws.rds_managed_master_password rotate=true), not this "
+                              "module"), refused
+
+    # Refusals, each naming what is wrong.
+    early = module(emulator, "rds_managed_master_password", {**args, "rotation_days": 0})
+    assert early["msg"] == "rotation_days must be 1 to 1000 (Secrets Manager's AutomaticallyAfterDays); 0 was given", early
+    short = module(emulator, "rds_managed_master_password",
+                   {"db_instance_identifier": "man-mysql", "state": "absent", "master_user_password": "short"})
+    assert short["msg"] == "master_user_password must be 8 to 41 characters (RDS for MySQL's master password); 5 were given"
+
+    # Given back: the master user takes the toolkit's password, and RDS deletes its secret,
+    # which the lookup then reports whatever on_missing says.
+    back = {"db_instance_identifier": "man-mysql", "state": "absent", "master_user_password": "toolkit-password-2",
+            "poll_seconds": 1}
+    assert module(emulator, "rds_managed_master_password", back)["changed"] is True
+    assert "MasterUserSecret" not in rds.describe_db_instances(DBInstanceIdentifier="man-mysql")["DBInstances"][0]
+    assert module(emulator, "rds_managed_master_password", back)["changed"] is False
+    gone = credentials_lookup(emulator, "man/db", on_missing="skip")
+    assert gone.get("failed") and f"db_credentials: no secret {arn} (the master password RDS manages, named by man/db)" \
+        in gone["msg"], gone

@@ -497,6 +497,28 @@ def test_with_a_certificate_http_redirects_to_https_under_tls_13(emulator, built
 BEFORE_DESTROY: dict = {}
 
 
+def test_rds_takes_the_master_password_over_once_the_application_has_its_own_account(emulator, built):
+    """Once playbooks/database_app_user.yml has made the account and switched the fleet (here: its
+    two marks, without a fleet), a build has RDS manage the master password: its secret holds the
+    master user, <stack>/db names it and keeps no password; the destroy below deletes it with the
+    instance, and the rebuild after gives the new instance a new password of the toolkit's."""
+    secrets, rds = emulator.client("secretsmanager"), emulator.client("rds")
+    app = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
+    secrets.put_secret_value(SecretId=f"{STACK}/db-app", SecretString=json.dumps({**app, "provisioned": True}))
+    emulator.client("ssm").put_parameter(Name=f"/{STACK}/app/db-secret-name", Value=f"{STACK}/db-app", Overwrite=True)
+    run = run_playbook(emulator, "site.yml", "--tags", "role::database")
+    assert run.rc == 0, run.output[-5000:]
+    arn = rds.describe_db_instances(DBInstanceIdentifier=f"{STACK}-mysql")["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+    master = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
+    managed = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
+    assert master["masterUserSecretArn"] == arn and "password" not in master and master["host"].startswith(f"{STACK}-mysql.")
+    assert managed["username"] == "shop_admin" and managed["password"] not in run.output
+    assert secrets.describe_secret(SecretId=arn)["RotationRules"]["AutomaticallyAfterDays"] == 7
+    again = run_playbook(emulator, "site.yml", "--tags", "role::database")
+    assert again.rc == 0 and "managed_master" in again.output and again.recap["changed"] == 0, again.output[-5000:]
+    BEFORE_DESTROY["managed"] = arn
+
+
 def test_destroy_leaves_nothing_billable(emulator, built):
     secrets = emulator.client("secretsmanager")
     BEFORE_DESTROY["db"] = secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"]
@@ -514,14 +536,19 @@ def test_destroy_leaves_nothing_billable(emulator, built):
 
 def test_a_rebuild_within_the_recovery_window_brings_the_database_secret_back(emulator, built):
     """The destroy scheduled the master credentials' deletion (7 days); a build within that window
-    restores the secret with its password (the final snapshot's) rather than failing on it. The
-    database and what it stands on are enough to show it."""
+    restores the secret rather than failing on it, with a password for the new instance (RDS
+    managed the last one's). The database and what it stands on are enough to show it."""
     rebuilt = run_playbook(emulator, "site.yml", "--tags", "role::network,role::security,role::database")
     assert rebuilt.rc == 0, rebuilt.output[-5000:]
     secrets = emulator.client("secretsmanager")
     assert "DeletedDate" not in secrets.describe_secret(SecretId=f"{STACK}/db")
     restored = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"])
-    assert restored["password"] == json.loads(BEFORE_DESTROY["db"])["password"]
+    # RDS managed the password and deleted its secret with the instance: a new one of the toolkit's.
+    assert len(restored["password"]) == 32 and "masterUserSecretArn" not in restored
+    assert {k: v for k, v in restored.items() if k != "password"} == {
+        k: v for k, v in json.loads(BEFORE_DESTROY["db"]).items() if k != "masterUserSecretArn"}
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.describe_secret(SecretId=BEFORE_DESTROY["managed"])
     app = json.loads(secrets.get_secret_value(SecretId=f"{STACK}/db-app")["SecretString"])
     assert app["username"] == "shop_app" and "provisioned" not in app and app["host"] == restored["host"]
     destroyed = run_playbook(emulator, "playbooks/destroy.yml")

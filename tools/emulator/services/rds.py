@@ -6,7 +6,10 @@ Fixes (always on):
 - gp3 baseline IOPS and throughput in DescribeDBInstances;
 - DeleteDBSubnetGroup refused while an instance (deleting ones included) uses the group;
 - option groups for MySQL 8.4, refused deletion while an instance or a snapshot uses them;
-- Performance Insights and Enhanced Monitoring settings kept, returned and checked as RDS does.
+- Performance Insights and Enhanced Monitoring settings kept, returned and checked as RDS does;
+- a master password RDS manages in Secrets Manager (ManageMasterUserPassword) is one RDS
+  generates for the instance's master user, rotated every 7 days unless the secret's schedule
+  says otherwise, and rotated by RDS itself (see _install_managed_password).
 
 Realistic mode: CreateDBInstance answers ``creating``, then ``backing-up`` (the first automated
 backup), then ``available``: ~7 min single-AZ, ~15 min Multi-AZ, with no ``Endpoint`` until the
@@ -20,6 +23,7 @@ hashicorp/terraform#498, TF#43322, terraform#32358.)
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import realism
@@ -46,6 +50,7 @@ MONITORING_INTERVALS = {0, 1, 5, 10, 15, 30, 60}
 def install() -> None:
     _install_fixes()
     _install_options_and_insight()
+    _install_managed_password()
     _install_lifecycle()
 
 
@@ -324,6 +329,115 @@ def _install_options_and_insight() -> None:
     RDSBackend.create_db_instance = create_db_instance
     RDSBackend.modify_db_instance = modify_db_instance
     DBInstance.performance_insights_enabled = False
+
+
+def _install_managed_password() -> None:
+    """The master password RDS manages in Secrets Manager (RDS User Guide, "Password management
+    with Amazon RDS and AWS Secrets Manager"; RDS API reference, ModifyDBInstance):
+    - "RDS generates the password and stores it in Secrets Manager", for the instance's master
+      user; moto 5.2 stores {"username": "admin", "password": "P@55w0rd!"} whatever the instance,
+      and the instance (and the fleet's stand-in) keeps its former password;
+    - "RDS ... rotates the secret every seven days by default", a schedule the secret's owner may
+      change (RotateSecret with RotationRules, Secrets Manager User Guide, "Managed rotation");
+    - a rotation (ModifyDBInstance RotateMasterUserPassword, or RotateSecret on the managed
+      secret) is done by RDS, without a Lambda function: a new password becomes AWSCURRENT (the
+      former AWSPREVIOUS) and the instance takes it; moto 5.2 adds an empty version;
+    - MasterUserPassword "can't be specified if ManageMasterUserPassword is turned on", and
+      turning management off needs one ("you must specify MasterUserPassword");
+    - a DB snapshot restored into a MySQL instance keeps the snapshot's master password:
+      RestoreDBInstanceFromDBSnapshot's ManageMasterUserPassword "applies to RDS for Oracle only".
+    """
+    import secrets
+    import string
+
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import MasterUserSecret, RDSBackend
+    from moto.secretsmanager.exceptions import InvalidParameterException
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    alphabet = string.ascii_letters + string.digits
+    owners: dict[str, object] = {}  # managed secret's ARN -> its DB instance
+
+    def generated() -> str:
+        return "".join(secrets.choice(alphabet) for _ in range(32))  # RDS for MySQL: 8 to 41 characters
+
+    original_init = MasterUserSecret.__init__
+
+    def init(self, resource, kms_key_id):
+        original_init(self, resource, kms_key_id)
+        password = generated()
+        value = json.dumps({"username": resource.master_username, "password": password})
+        self.secret.secret_string = self.secret.versions[self.secret.default_version_id]["secret_string"] = value
+        self.secret.rotation_requested = self.secret.rotation_enabled = True
+        self.secret.auto_rotate_after_days = 7
+        resource._master_user_password = password
+        owners[self.secret.arn] = resource
+
+    MasterUserSecret.__init__ = init
+
+    original_rotate = SecretsManagerBackend.rotate_secret
+
+    def rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None, rotation_rules=None,
+                      rotate_immediately=True):
+        secret = self.describe_secret(secret_id) if self._is_valid_identifier(secret_id) else None
+        if secret is None or secret.owning_service != "rds" or getattr(secret, "is_deleted", bool)():
+            return original_rotate(self, secret_id, client_request_token, rotation_lambda_arn, rotation_rules,
+                                   rotate_immediately)
+        days = (rotation_rules or {}).get("AutomaticallyAfterDays")
+        if days is not None:
+            if not 1 <= int(days) <= 1000:
+                raise InvalidParameterException("RotationRules.AutomaticallyAfterDays must be within 1-1000.")
+            secret.auto_rotate_after_days = int(days)
+        secret.rotation_requested = secret.rotation_enabled = True
+        if rotate_immediately:
+            current = json.loads(secret.versions[secret.default_version_id]["secret_string"])
+            password = generated()
+            self.put_secret_value(secret.arn, json.dumps({**current, "password": password}), None,
+                                  client_request_token, ["AWSCURRENT"])
+            secret.last_rotation_date = int(time.time())
+            owner = owners.get(secret.arn)
+            if owner is not None:
+                owner._master_user_password = password
+        secret.next_rotation_date = int(time.time()) + secret.auto_rotate_after_days * 86400
+        return secret.to_short_dict()
+
+    SecretsManagerBackend.rotate_secret = rotate_secret
+
+    original_modify = RDSBackend.modify_db_instance
+    original_restore = RDSBackend.restore_db_instance_from_db_snapshot
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        database = self.describe_db_instances(db_instance_identifier)[0]
+        managed = bool(getattr(database, "manage_master_user_password", False))
+        manage, password = db_kwargs.get("manage_master_user_password"), db_kwargs.get("master_user_password")
+        if password and (manage is True or (managed and manage is not False)):
+            raise RDSClientError("InvalidParameterCombination",
+                                 "You can't specify MasterUserPassword for an instance that manages the master user "
+                                 "password with Secrets Manager.")
+        if manage is False and managed and not password:
+            raise RDSClientError("InvalidParameterCombination",
+                                 "You must specify MasterUserPassword when you turn off the management of the master "
+                                 "user password with Secrets Manager.")
+        if db_kwargs.get("rotate_master_user_password") and not managed:
+            raise RDSClientError("InvalidParameterCombination",
+                                 "You can't rotate the master user password of an instance that doesn't manage it "
+                                 "with Secrets Manager.")
+        if manage is True and managed:
+            db_kwargs = {**db_kwargs, "manage_master_user_password": None}  # already managed: no new secret
+        return original_modify(self, db_instance_identifier, db_kwargs)
+
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        name = from_snapshot_id.split(":", 6)[6] if from_snapshot_id.startswith("arn:") else from_snapshot_id
+        source = self.describe_db_snapshots(db_instance_identifier=None, db_snapshot_identifier=name)[0].database
+        managed = source.__dict__.get("manage_master_user_password")
+        source.manage_master_user_password = False
+        try:
+            return original_restore(self, from_snapshot_id, overrides)
+        finally:
+            source.manage_master_user_password = managed
+
+    RDSBackend.modify_db_instance = modify_db_instance
+    RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
 
 
 def _install_lifecycle() -> None:
