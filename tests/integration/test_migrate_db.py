@@ -184,10 +184,26 @@ def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab,
     lab.sql("source", "SET GLOBAL read_only = OFF")
 
 
-def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(migrate, lab, aws):
+@pytest.fixture
+def managed_target(aws, lab):
+    """The target's master password kept as RDS keeps one it manages: in a secret of its own that
+    <stack>/db names (masterUserSecretArn), <stack>/db holding none."""
+    secrets = aws.client("secretsmanager")
+    settings = lab.target_secret()
+    master = secrets.create_secret(Name=f"{STACK}/rds-managed-master", SecretString=json.dumps(
+        {"username": settings["username"], "password": settings.pop("password")}))
+    secrets.put_secret_value(SecretId=f"{STACK}/db", SecretString=json.dumps({**settings, "masterUserSecretArn": master["ARN"]}))
+    yield
+    secrets.put_secret_value(SecretId=f"{STACK}/db", SecretString=json.dumps(lab.target_secret()))
+    secrets.delete_secret(SecretId=master["ARN"], ForceDeleteWithoutRecovery=True)
+
+
+def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(migrate, lab, aws, managed_target):
     """mydumper; the shop writes to the source all along. A first run replicates; a row changed
     on the target makes the cutover refuse (source read-write again); once mended, the cutover
-    verifies and switches with every write of the shop on the target."""
+    verifies and switches with every write of the shop on the target. RDS manages the target's
+    master password here: every step logs in with it, and the cutover points the application at
+    its own account's secret (the web instances may not read RDS's)."""
     seeded = lab.counts("source")["orders"]
     shop = Shop(lab)
     shop.start()
@@ -227,7 +243,7 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
     assert counts == lab.counts("target")
     assert counts["orders"] > seeded
     assert lab.duplicates("target") == 0
-    assert parameter(aws) == f"{STACK}/db"
+    assert parameter(aws) == f"{STACK}/db-app"
     assert lab.value("target", "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'system user'") == "0"
     done = report(migrate)
     assert done["outcome"] == "cut over" and 0 < done["window_seconds"] < 60
