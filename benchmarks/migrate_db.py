@@ -31,7 +31,7 @@ from helpers import Emulator, free_port, run_playbook  # noqa: E402
 from migration_lab import Lab, Shop  # noqa: E402
 
 DUMP_LINE = re.compile(r"dump \((\w+)\): ([\d.]+) MiB in (\d+) s .*done")
-LOAD_LINE = re.compile(r"load \((\w+)\): .*?([\d.]+)\s+MiB in ([\d.]+) s", re.S)
+LOAD_LINE = re.compile(r"load \((\w+)[^)]*\): .*?([\d.]+)\s+MiB in ([\d.]+) s", re.S)
 
 
 def migrate(emulator, lab, workdir: Path, *args, **variables):
