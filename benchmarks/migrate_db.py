@@ -11,7 +11,9 @@ then a replication-mode migration with cutover while a shop writes to the source
 which gives the write-unavailable window (source read-only until the application's setting
 names RDS) and how many of the shop's writes were refused in it.
 
-    python benchmarks/migrate_db.py [--orders 1000000] [--threads 4]
+    python benchmarks/migrate_db.py [--orders 1000000] [--threads 4] [--parallel 4]
+
+--parallel: mydumper's tables loading at once (migrate_db_load_parallel; at most the host's cores).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--parallel", type=int, default=4)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-migrate-") as tmp:
@@ -69,7 +72,8 @@ def main() -> None:
                   f"{'verify+rest s':>14} {'total s':>8}")
             for tool in ("mysqldump", "mydumper"):
                 lab.reset_target()
-                output, total, report = migrate(emulator, lab, workdir, migrate_db_tool=tool, migrate_db_threads=args.threads)
+                output, total, report = migrate(emulator, lab, workdir, migrate_db_tool=tool, migrate_db_threads=args.threads,
+                                                migrate_db_load_parallel=args.parallel)
                 assert report["verification"]["match"], "verification failed"
                 _, mib, dump_s = DUMP_LINE.findall(output)[-1]
                 _, load_mib, load_s = LOAD_LINE.findall(output)[-1]
@@ -82,7 +86,7 @@ def main() -> None:
             shop.start()
             try:
                 _, total, report = migrate(emulator, lab, workdir, migrate_db_mode="replication", migrate_db_cutover=True,
-                                           migrate_db_threads=args.threads)
+                                           migrate_db_threads=args.threads, migrate_db_load_parallel=args.parallel)
             finally:
                 writes = shop.stop()
             assert report["verification"]["match"], "verification failed"
