@@ -1,4 +1,5 @@
-"""One RDS DB instance read, and waited on, the same way by the modules that change its master password."""
+"""One RDS DB instance read, and waited on, the same way by the modules that change its master password,
+and the stages of the secret that holds it."""
 
 from __future__ import annotations
 
@@ -46,3 +47,14 @@ def wait_settled(module, rds, identifier: str, what: str, ready=None) -> dict:
                                  f"{f' (its master password secret {secret})' if secret else ''} after "
                                  f"wait_timeout={module.params['wait_timeout']} s ({what})")
         time.sleep(module.params["poll_seconds"])
+
+
+def stage_versions(described: dict) -> tuple[str, str]:
+    """(the AWSCURRENT version, the AWSPENDING version when it is another) of DescribeSecret's answer."""
+    current = pending = ""
+    for version, stages in (described.get("VersionIdsToStages") or {}).items():
+        if "AWSCURRENT" in stages:
+            current = version
+        if "AWSPENDING" in stages:
+            pending = version
+    return current, "" if pending == current else pending

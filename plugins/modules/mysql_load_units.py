@@ -109,10 +109,9 @@ def command(unit: dict, tool: str, defaults_file: str, threads: int) -> list[str
 
 
 class Loader:
-    def __init__(self, module, parallel: int):
+    def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.parallel = parallel
         self.loaded: list[str] = []
         self.failed: list[str] = []
         self.bytes = 0
@@ -164,8 +163,11 @@ def main():
     if not 1 <= params["parallel"] <= 64:
         module.fail_json(msg=f"parallel must be 1-64 (got {params['parallel']})")
     unknown = sorted({str(unit.get("kind")) for unit in params["units"]} - set(PHASES))
-    if unknown or any(not unit.get("unit") or not unit.get("path") for unit in params["units"]):
-        module.fail_json(msg=f"units must be mysql_dump_units' (unit, kind schema/table/post, path); kinds found: {unknown}")
+    unnamed = sum(1 for unit in params["units"] if not unit.get("unit") or not unit.get("path"))
+    if unknown or unnamed:
+        module.fail_json(msg="units must be mysql_dump_units' (unit, kind schema/table/post, path): "
+                             + "; ".join(([f"kinds {unknown} are none of those"] if unknown else [])
+                                         + ([f"{unnamed} unit(s) lack a unit or a path"] if unnamed else [])))
     try:
         with open(params["loaded_file"], encoding="utf-8") as handle:
             done = {line.strip() for line in handle if line.strip()}
@@ -177,7 +179,7 @@ def main():
     if module.check_mode or not todo:
         module.exit_json(changed=bool(todo), loaded=[], skipped=skipped, bytes=0, seconds=0.0, parallel=parallel,
                          would_load=[unit["unit"] for unit in todo])
-    loader = Loader(module, parallel)
+    loader = Loader(module)
     started = time.monotonic()
     for phase in PHASES:
         units = [unit for unit in todo if unit["kind"] == phase]

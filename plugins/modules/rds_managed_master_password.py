@@ -130,15 +130,10 @@ class Management:
         except AWS_ERRORS as exc:
             return self.module.fail_json_aws(exc, msg=f"Could not read the master password's secret {arn}")
 
-    @staticmethod
-    def current_version(described: dict) -> str:
-        return next((version for version, stages in (described.get("VersionIdsToStages") or {}).items()
-                     if "AWSCURRENT" in stages), "")
-
     def rotated_since(self, arn: str, version: str):
         """A wait condition: the secret is active and its current version is another than ``version``."""
         def ready(instance: dict) -> bool:
-            return secret_active(instance) and self.current_version(self.describe_secret(arn)) not in ("", version)
+            return secret_active(instance) and rds_instance.stage_versions(self.describe_secret(arn))[0] not in ("", version)
         return ready
 
     def schedule(self, arn: str, days: int) -> None:
@@ -215,7 +210,7 @@ def main():
     if params["rotate"]:
         changed = rotated = True
         if not module.check_mode:
-            version = management.current_version(described)
+            version = rds_instance.stage_versions(described)[0]
             management.modify("rotate the master password", RotateMasterUserPassword=True)
             instance = management.settled("the rotation of its master password", ready=management.rotated_since(arn, version))
     module.exit_json(changed=changed, rotated=rotated, secret_arn=arn,

@@ -115,17 +115,6 @@ def new_password(length: int) -> str:
     return "".join(secrets.choice(ALPHABET) for position in range(length))
 
 
-def stage_versions(described: dict) -> tuple[str, str]:
-    """(the AWSCURRENT version, the AWSPENDING version when it is another) of DescribeSecret's answer."""
-    current = pending = ""
-    for version, stages in (described.get("VersionIdsToStages") or {}).items():
-        if "AWSCURRENT" in stages:
-            current = version
-        if "AWSPENDING" in stages:
-            pending = version
-    return current, "" if pending == current else pending
-
-
 class Rotation:
     def __init__(self, module):
         self.module = module
@@ -195,7 +184,7 @@ def main():
                              "(aws secretsmanager rotate-secret), not with this module")
     if described.get("DeletedDate"):
         module.fail_json(msg=f"The secret {rotation.secret_id} is scheduled for deletion: restore it or rebuild the stack first")
-    current, pending = stage_versions(described)
+    current, pending = rds_instance.stage_versions(described)
     if not current:
         module.fail_json(msg=f"The secret {rotation.secret_id} has no AWSCURRENT version")
     current_value = rotation.value(current)

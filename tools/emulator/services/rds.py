@@ -422,8 +422,6 @@ def _install_managed_password() -> None:
             raise RDSClientError("InvalidParameterCombination",
                                  "You can't rotate the master user password of an instance that doesn't manage it "
                                  "with Secrets Manager.")
-        if manage is True and managed:
-            db_kwargs = {**db_kwargs, "manage_master_user_password": None}  # already managed: no new secret
         return original_modify(self, db_instance_identifier, db_kwargs)
 
     def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
