@@ -9,7 +9,8 @@ target; the figures are the playbook's own (the dump's and the load's lines):
 
 then a replication-mode migration with cutover while a shop writes to the source all along,
 which gives the write-unavailable window (source read-only until the application's setting
-names RDS) and how many of the shop's writes were refused in it.
+names RDS), how many of the shop's writes were refused in it, and what the cutover's
+verification compared again (the chunks written since the verification taken while writable).
 
     python benchmarks/migrate_db.py [--orders 1000000] [--threads 4] [--parallel 4]
 
@@ -91,9 +92,14 @@ def main() -> None:
                 writes = shop.stop()
             assert report["verification"]["match"], "verification failed"
             lab.sql("source", "SET GLOBAL read_only = OFF")
+            recheck = report["verification"]["recheck"]
             print(f"\ncutover (replication mode, mydumper, the shop writing every ~0.1 s): write-unavailable window "
                   f"{report['window_seconds']:.2f} s (source read-only until {report['stack']}'s setting names RDS); "
-                  f"shop writes kept: {writes['ok']}, refused once read-only: {writes['refused']}; run {total:.0f} s")
+                  f"shop writes kept: {writes['ok']}, refused once read-only: {writes['refused']}; run {total:.0f} s\n"
+                  f"in the window: {recheck['chunks_compared']} of {recheck['chunks']} chunk(s) compared again "
+                  f"({recheck['rows_changed']} row change(s) in the binary logs; every chunk: {recheck['every_chunk']}); "
+                  f"catch-up {recheck['seconds']['catch_up']} s, binary logs {recheck['seconds']['binary_logs']} s, "
+                  f"compare {recheck['seconds']['compare']} s", flush=True)
         finally:
             lab.stop()
             emulator.stop()

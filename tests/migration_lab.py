@@ -5,7 +5,7 @@ localhost/shop-backing:12 (Debian's MariaDB 10.11, mydumper, PyMySQL):
   prove the migration never wrote to it), accounts migrator (dump and read-only switch),
   repl (REPLICATION SLAVE) and shopapp (the shop: DML and EXECUTE only), seeded with
   tools/migration/seed.py;
-- the target, standing in for RDS: its master account shop_admin has RDS's master privileges
+- the target, standing in for RDS (binary log on, as with automated backups): its master account shop_admin has RDS's master privileges
   (no SUPER, so foreign definers are refused as on RDS) and RDS's replication procedures
   (mysql.rds_set_external_master, rds_start_replication, rds_stop_replication,
   rds_reset_external_master), written here after the RDS user guide; it requires TLS
@@ -105,8 +105,14 @@ class Lab:
         self.configure("source", "server_id=1\nlog_bin=mysql-bin\nbinlog_format=ROW\ngeneral_log=1\nlog_output=TABLE\n"
                                  "innodb_flush_log_at_trx_commit=2\n")
         self._serve_tls("target")
-        self.configure("target", f"server_id=2\ninnodb_flush_log_at_trx_commit=2\n{MARIADB_SETTINGS}"
-                                 "require_secure_transport=ON\n")
+        # A binary log with the replica's updates in it, as RDS keeps one once automated backups are
+        # on (RDS user guide, "Configuring RDS for MySQL binary logging"): the cutover reads it for
+        # writes made on the target itself. ROW here; RDS's default MIXED logs a statement run on the
+        # target as a statement, which widens the cutover's re-check (unit tested). The stack's
+        # parameter group sets log_bin_trust_function_creators (roles/database/defaults/main.yml):
+        # without it the master user (no SUPER) cannot create a trigger with the binary log on.
+        self.configure("target", f"server_id=2\ninnodb_flush_log_at_trx_commit=2\nlog_bin=mysql-bin\nlog_slave_updates=ON\n"
+                                 f"binlog_format=ROW\nlog_bin_trust_function_creators=ON\n{MARIADB_SETTINGS}require_secure_transport=ON\n")
         self.sql("source", SOURCE_SETUP)
         self.sql("target", TARGET_SETUP)
         self.sql("source", seed_sql(orders))

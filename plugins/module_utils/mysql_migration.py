@@ -171,6 +171,20 @@ def preflight_findings(source: dict, target: dict, options: dict) -> list[dict]:
                                      f"objects owned by {', '.join(foreign_definers)}: {', '.join(objects)}; "
                                      "set migrate_db_definers=rewrite to make the target account their definer"))
 
+    # With the binary log on (RDS: automated backups), only SUPER may create a trigger or a
+    # stored function unless log_bin_trust_function_creators is 1 (MySQL reference manual,
+    # "Stored Program Binary Logging"; MariaDB error 1419): RDS's master user has no SUPER, so
+    # the load would fail at the last unit. RDS sets it in the DB parameter group.
+    creators = [f"{o['type'].lower()} {o['schema']}.{o['name']}" for o in source["objects"] if o["type"] in ("TRIGGER", "FUNCTION")]
+    target_variables = target.get("variables") or {}
+    if (creators and str(target_variables.get("log_bin", "OFF")).upper() in ("ON", "1")
+            and str(target_variables.get("log_bin_trust_function_creators", "")).upper() in ("OFF", "0")
+            and not has_any(target_privileges, ("SUPER",))):
+        findings.append(_finding("blocker", "function_creators",
+                                 f"the target logs binary logs and log_bin_trust_function_creators is OFF: {target['user']} "
+                                 f"(no SUPER) cannot create {', '.join(creators)}; set it to 1 in the target's DB parameter "
+                                 "group (database_parameters: log_bin_trust_function_creators: 1, the toolkit's default)"))
+
     if options.get("cutover"):
         # read_only does not stop a routine that runs as a definer holding SUPER (or READ_ONLY
         # ADMIN on MariaDB), nor an event: seen on MariaDB 10.11 (a SQL SECURITY DEFINER
@@ -470,3 +484,178 @@ def compare_chunks(source: list[dict], target: list[dict]) -> list[dict]:
             mismatches.append({"bounds": ours["bounds"], "source": {k: ours[k] for k in ("count", "sum")},
                                "target": {k: theirs[k] for k in ("count", "sum")}})
     return mismatches
+
+
+# ----------------------------------------------------------------------------- changes since a verification
+#
+# The cutover re-checks only the chunks written since the full verification: the keys come from
+# the binary logs of source and target between two positions, as mysqlbinlog prints them with
+# --verbose --base64-output=DECODE-ROWS ("### UPDATE `shop`.`orders`" then "###   @1=5", @N
+# being the column's ordinal position). Whatever cannot be told row by row (a statement, an
+# event of a kind not known here, a row without its key) widens the re-check: to the table, or
+# to every table. Nothing is narrowed on a guess.
+
+def binlog_index(file_name: str) -> int:
+    """The sequence number of a binary log file (mysql-bin.000012: 12)."""
+    suffix = str(file_name).rsplit(".", 1)[-1]
+    if not suffix.isdigit():
+        raise ValueError(f"not a binary log file name: {file_name!r}")
+    return int(suffix)
+
+
+def position_reached(current: dict | None, wanted: dict) -> bool:
+    """Whether binary log coordinates {file, position} are at or past the wanted ones."""
+    if not current or not current.get("file"):
+        return False
+    return (binlog_index(current["file"]), int(current["position"])) >= (binlog_index(wanted["file"]), int(wanted["position"]))
+
+
+def binlog_files_between(listed: list[str], start: str, stop: str) -> list[str]:
+    """The binary log files from start to stop as the server lists them (SHOW BINARY LOGS);
+    ValueError when the first is gone (purged), so that nothing is read short."""
+    if start not in listed:
+        raise ValueError(f"the binary log {start} is no longer on the server (purged)")
+    if stop not in listed:
+        raise ValueError(f"the binary log {stop} is not on the server")
+    return listed[listed.index(start):listed.index(stop) + 1]
+
+
+# Events that change no row of their own: the row events that follow a Table_map carry the rows.
+_QUIET_EVENTS = {
+    "start", "format_desc", "rotate", "stop", "gtid", "gtid_list", "binlog_checkpoint", "xid", "table_map",
+    "annotate_rows", "rows_query", "previous-gtids", "anonymous_gtid", "heartbeat", "transaction_payload",
+    "intvar", "rand", "user_var", "xa_prepare", "ignorable", "transaction_context", "view_change",
+    "binlog",  # MariaDB's "Binlog checkpoint"
+}
+_ROW_EVENTS = {"write_rows", "update_rows", "delete_rows", "update_rows_partial"}
+_EVENT_HEADER = re.compile(r"^#\d{6}\s+\d{1,2}:\d{2}:\d{2}\s+server id \d+\s+end_log_pos \d+(?:\s+CRC32 0x[0-9a-fA-F]+)?\s+(\S+)")
+_ROW_START = re.compile(r"^### (?:INSERT INTO|UPDATE|DELETE FROM) `((?:[^`]|``)+)`\.`((?:[^`]|``)+)`\s*$")
+_ROW_VALUE = re.compile(r"^###\s+@(\d+)=(.*)$")
+_INTEGER_VALUE = re.compile(r"^(-?\d+)(?: \((\d+)\))?$")
+_USE = re.compile(r"^use\s+`((?:[^`]|``)+)`", re.IGNORECASE)
+_TRANSACTION_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE SAVEPOINT|XA )", re.IGNORECASE)
+
+
+class BinlogChanges:
+    """What a stretch of binary log changed in the compared databases.
+
+    keys:   {(schema, table): {key values}} of tables chunked by an integer key;
+    whole:  tables changed in a way no chunk can be told from (no key, a row without its key);
+    unknown: why every table must be re-checked (a statement that may touch the databases, an
+            event of a kind this reader does not know), empty when the rows say it all.
+    """
+
+    def __init__(self, databases: list[str], key_ordinals: dict[tuple[str, str], int | None]):
+        self.databases = set(databases)
+        self.key_ordinals = key_ordinals
+        self.keys: dict[tuple[str, str], set[int]] = {}
+        self.whole: set[tuple[str, str]] = set()
+        self.unknown: list[str] = []
+        self.events = 0
+        self.rows = 0
+        self._database = ""
+        self._row_table: tuple[str, str] | None = None
+        self._row_key_seen = True
+        self._event = ""
+        self._statement: list[str] = []
+
+    # ------------------------------------------------------------------ reading
+    def feed(self, text: str) -> BinlogChanges:
+        for line in text.splitlines():
+            self._line(line)
+        self._end_event()
+        return self
+
+    def _line(self, line: str) -> None:
+        header = _EVENT_HEADER.match(line)
+        if header:
+            self._end_event()
+            # MariaDB's compressed events (log_bin_compress) and version 1 row events read alike.
+            self._event = re.sub(r"_(v1|compressed)$", "", header.group(1).rstrip(":").lower())
+            self.events += 1
+            if self._event not in _QUIET_EVENTS and self._event not in _ROW_EVENTS and self._event != "query":
+                self._note_unknown(f"a binary log event of a kind not read here ({header.group(1).rstrip(':')})")
+            return
+        if line.startswith("# at ") or (line.startswith("#") and not line.startswith("###")):
+            return
+        if line.startswith("###"):
+            self._row_line(line)
+        elif self._event == "query":
+            self._statement.append(line)
+
+    def _row_line(self, line: str) -> None:
+        start = _ROW_START.match(line)
+        if start:
+            self._end_row()
+            table = (start.group(1).replace("``", "`"), start.group(2).replace("``", "`"))
+            self.rows += 1
+            if table[0] not in self.databases:
+                self._row_table = None
+                return
+            self._row_table, self._row_key_seen = table, False
+            if table not in self.key_ordinals:
+                self.whole.add(table)  # a table the verification did not know (made since)
+                self._row_key_seen = True
+            elif self.key_ordinals[table] is None:
+                self.whole.add(table)
+                self._row_key_seen = True
+            return
+        value = _ROW_VALUE.match(line)
+        if not value or self._row_table is None or self._row_table in self.whole:
+            return
+        if int(value.group(1)) != self.key_ordinals.get(self._row_table):
+            return
+        number = _INTEGER_VALUE.match(value.group(2).strip())
+        if not number:
+            self.whole.add(self._row_table)  # a NULL or unreadable key: the whole table
+            return
+        # mysqlbinlog prints an integer both ways when it cannot tell the sign: keep both.
+        found = self.keys.setdefault(self._row_table, set())
+        found.update(int(group) for group in number.groups() if group is not None)
+        self._row_key_seen = True
+
+    def _end_row(self) -> None:
+        if self._row_table is not None and not self._row_key_seen:
+            self.whole.add(self._row_table)  # binlog_row_image=MINIMAL can leave the key out
+        self._row_table, self._row_key_seen = None, True
+
+    def _end_event(self) -> None:
+        self._end_row()
+        if self._event == "query" and self._statement:
+            self._query(" ".join(self._statement))
+        self._statement = []
+
+    def _query(self, text: str) -> None:
+        for statement in (part.strip() for part in text.split("/*!*/;")):
+            use = _USE.match(statement)
+            if use:
+                self._database = use.group(1).replace("``", "`")
+                continue
+            if not statement or statement.upper().startswith(("SET ", "/*!", "DELIMITER")) or _TRANSACTION_CONTROL.match(statement):
+                continue
+            if self._database in self.databases or any(
+                    re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", statement, re.IGNORECASE) for name in self.databases):
+                self._note_unknown(f"a statement in the binary log ({' '.join(statement.split())[:80]})")
+
+    def _note_unknown(self, reason: str) -> None:
+        if reason not in self.unknown:
+            self.unknown.append(reason)
+
+
+def chunk_index(bounds: list, key: int) -> int:
+    """The chunk (of chunk_bounds) an integer key falls in."""
+    for index, (lower, upper) in enumerate(bounds):
+        if (lower is None or key >= lower) and (upper is None or key < upper):
+            return index
+    raise ValueError(f"key {key} falls in no chunk of {bounds}")
+
+
+def chunks_to_recheck(baseline_table: dict | None, changes: BinlogChanges, table: tuple[str, str]) -> list[int] | None:
+    """The chunks of a table to compare again at cutover: those that differed in the full
+    verification and those written since. None: every chunk (the whole table)."""
+    if baseline_table is None or baseline_table.get("recheck") == "all" or changes.unknown or table in changes.whole:
+        return None
+    bounds = baseline_table["bounds"]
+    wanted = set(baseline_table.get("recheck") or [])
+    wanted.update(chunk_index(bounds, key) for key in changes.keys.get(table, ()))
+    return sorted(wanted)

@@ -4,7 +4,10 @@ the source, the target and the replication account."""
 
 from __future__ import annotations
 
+import os
 import ssl
+import tempfile
+import time
 import traceback
 
 try:
@@ -14,6 +17,8 @@ try:
 except ImportError:  # the modules fail with a clear message instead
     pymysql = None
     PYMYSQL_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.shop.aws.plugins.module_utils.mysql_migration import position_reached
 
 # Argument spec of one server (source, target, replication): the password is never logged.
 SERVER_SPEC = {
@@ -69,7 +74,7 @@ def dict_rows(connection, sql: str, params=None) -> list[dict]:
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 VARIABLES = ("server_id", "log_bin", "binlog_format", "binlog_row_image", "read_only", "character_set_server",
              "collation_server", "lower_case_table_names", "expire_logs_days", "binlog_expire_logs_seconds",
-             "gtid_mode", "sql_mode", "event_scheduler")
+             "gtid_mode", "sql_mode", "event_scheduler", "log_bin_trust_function_creators")
 
 
 def _in_clause(values) -> str:
@@ -156,3 +161,100 @@ def gather_server(connection, databases: list[str]) -> dict:
             connection, "SELECT ROUTINE_NAME FROM information_schema.ROUTINES "
                         "WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%%'")),
     }
+
+
+# ----------------------------------------------------------------------------- binary log positions
+
+def _first_that_parses(connection, statements: tuple[str, ...]) -> list[dict]:
+    """The rows of the first statement the server knows (MySQL renamed several in 8.0.22/8.4)."""
+    error = None
+    for statement in statements:
+        try:
+            return dict_rows(connection, statement)
+        except pymysql.err.ProgrammingError as failed:  # 1064: this server does not know the statement
+            error = failed
+    raise error
+
+
+def binlog_position(connection) -> dict | None:
+    """The server's own binary log coordinates {file, position}; None when it keeps no binary log."""
+    found = _first_that_parses(connection, ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"))
+    if not found:
+        return None
+    return {"file": found[0]["File"], "position": int(found[0]["Position"])}
+
+
+def binary_logs(connection) -> list[str]:
+    return [row["Log_name"] for row in _first_that_parses(connection, ("SHOW BINARY LOGS",))]
+
+
+def replica_status(connection) -> dict | None:
+    """The replica's applied coordinates in the source's binary log and its errors, under either
+    generation of names (MySQL 8.0.22 SHOW REPLICA STATUS: Relay_Source_Log_File...). None when
+    the server replicates from nowhere."""
+    found = _first_that_parses(connection, ("SHOW REPLICA STATUS", "SHOW SLAVE STATUS"))
+    if not found:
+        return None
+    status = found[0]
+
+    def field(*names):
+        return next((status[name] for name in names if name in status), None)
+
+    return {
+        "applied": {"file": field("Relay_Source_Log_File", "Relay_Master_Log_File"),
+                    "position": int(field("Exec_Source_Log_Pos", "Exec_Master_Log_Pos") or 0)},
+        "io_running": field("Replica_IO_Running", "Slave_IO_Running"),
+        "sql_running": field("Replica_SQL_Running", "Slave_SQL_Running"),
+        "error": " ".join(str(field(name) or "") for name in ("Last_IO_Error", "Last_SQL_Error")).strip(),
+    }
+
+
+def wait_applied(connection, position: dict, timeout: float, interval: float = 0.2) -> dict:
+    """Wait until the replica has applied the source's binary log up to position; RuntimeError on
+    a replication error, a replica not replicating, or the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = replica_status(connection)
+        if status is None:
+            raise RuntimeError("the target does not replicate from the source")
+        if status["error"]:
+            raise RuntimeError(f"replication on the target failed: {status['error']}")
+        if position_reached(status["applied"], position):
+            return status
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the target had not applied the source's {position['file']}:{position['position']} after "
+                               f"{timeout:.0f} s (applied {status['applied']['file']}:{status['applied']['position']}, "
+                               f"SQL thread running: {status['sql_running']})")
+        time.sleep(interval)
+
+
+def read_binlog(run_command, server: dict, files: list[str], start: int, stop: int, client: str = "mysqlbinlog") -> str:
+    """The rows of a stretch of a server's binary log, as mysqlbinlog --verbose prints them
+    (read over the network: needs REPLICATION SLAVE), run with the module's run_command. The password goes in a client settings
+    file readable by its owner only, removed at once, never on a command line."""
+    settings = ["[client]", f"host={server['host']}", f"port={server['port']}", f"user={server['user']}",
+                'password="{}"'.format(server["password"].replace("\\", "\\\\").replace('"', '\\"'))]
+    with tempfile.TemporaryDirectory(prefix="binlog-") as folder:
+        if server.get("ssl_ca_pem"):
+            bundle = os.path.join(folder, "ca.pem")
+            with open(bundle, "w", encoding="utf-8") as stream:
+                stream.write(server["ssl_ca_pem"])
+            server = dict(server, ssl_ca=bundle)
+        if server.get("ssl_ca"):
+            settings += [f"ssl-ca={server['ssl_ca']}", "ssl-verify-server-cert"]
+        path = os.path.join(folder, "client.cnf")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write("\n".join(settings) + "\n")
+        command = [client, f"--defaults-extra-file={path}", "--read-from-remote-server", "--verbose",
+                   "--base64-output=DECODE-ROWS", f"--start-position={start}", f"--stop-position={stop}", *files]
+        # MariaDB's mysqlbinlog (10.8 and later) refuses a log whose GTIDs of one domain do not
+        # grow (a replica's own writes and the replicated ones interleave: "Found out of order
+        # GTID"); MySQL's has no such option. Row images may hold binary data: undecodable bytes
+        # are replaced, keys are digits.
+        rc, out, err = run_command(command[:2] + ["--skip-gtid-strict-mode"] + command[2:], errors="surrogate_then_replace")
+        if rc != 0 and "unknown option" in err:
+            rc, out, err = run_command(command, errors="surrogate_then_replace")
+    if rc != 0:
+        raise RuntimeError(f"{client} could not read {', '.join(files)}: {err.strip()[-300:]}")
+    return out

@@ -222,10 +222,16 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
         # Caught up: the orders the shop placed during the copy are on the target already.
         assert int(lab.value("target", "SELECT COUNT(*) FROM shop.orders")) > seeded
 
+        assert "verification while the source is writable (taken now)" in " ".join(run.output.split()), run.output[-4000:]
+
+        # Changed on the target after that verification: the cutover re-checks only what changed
+        # since, which the target's binary log names, and refuses.
         lab.sql("target", "UPDATE shop.customers SET city = 'Tampered' WHERE id = 3")
         refused = migrate(**variables, migrate_db_cutover=True)
         assert refused.rc != 0 and "cutover refused" in refused.output, refused.output[-4000:]
-        assert "shop.customers: 4000 rows on each side, 4 chunk(s), MISMATCH in 1 chunk(s)" in " ".join(refused.output.split())
+        flat = " ".join(refused.output.split())
+        assert "verification while the source is writable (taken by an earlier run, reused)" in flat, flat[-4000:]
+        assert "shop.customers: 1 of 4 chunk(s) compared again (1000 rows on each side), MISMATCH in 1 chunk(s)" in flat, flat[-4000:]
         assert lab.value("source", "SELECT @@GLOBAL.read_only") == "0"
         assert parameter(aws) == LEGACY
         time.sleep(2)  # the shop writes again
@@ -241,7 +247,7 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
     finally:
         writes = shop.stop()
     assert run.rc == 0, run.output[-4000:]
-    assert "verification: every table and object matches" in run.output
+    assert "verification at cutover: every table and object matches" in run.output
     assert writes["refused"] > 0, "the source never became read-only under the shop"
     counts = lab.counts("source")
     assert counts == lab.counts("target")
@@ -251,6 +257,12 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
     assert lab.value("target", "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'system user'") == "0"
     done = report(migrate)
     assert done["outcome"] == "cut over" and 0 < done["window_seconds"] < 60
+    # Only the chunks written since the verification were compared in the window: the shop's
+    # (orders, items, products, stock) and the mended customer's, never every chunk.
+    recheck = done["verification"]["recheck"]
+    assert not recheck["every_chunk"] and recheck["events"]["source"] > 0 and recheck["events"]["target"] > 0, recheck
+    assert 0 < recheck["chunks_compared"] < recheck["chunks"] / 2, recheck
+    assert "shop.customers: 1 of 4 chunk(s) compared again (1000 rows on each side), match" in " ".join(run.output.split())
     lab.sql("source", "SET GLOBAL read_only = OFF")
 
 

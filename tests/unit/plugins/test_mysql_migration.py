@@ -259,3 +259,155 @@ def test_compare_chunks():
     target = [{"bounds": [None, 5], "count": 4, "sum": "10"}, {"bounds": [5, None], "count": 2, "sum": "8"}]
     assert mm.compare_chunks(source, target) == [{"bounds": [5, None], "source": {"count": 2, "sum": "7"},
                                                   "target": {"count": 2, "sum": "8"}}]
+
+
+# Written as MariaDB 10.11's mysqlbinlog --verbose --base64-output=DECODE-ROWS printed the lab's
+# source: the shop's place_order (a trigger's rows among them), an update, a delete from the
+# keyless table, and a statement on another database.
+MARIADB_BINLOG = """\
+/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=1*/;
+DELIMITER /*!*/;
+# at 299272
+#261203 21:34:48 server id 1  end_log_pos 0 CRC32 0x28d33ad9 \tStart: binlog v 4, server v 10.11.18-MariaDB-0+deb12u1-log created 261203
+# at 299272
+#261203 21:34:54 server id 1  end_log_pos 299314 CRC32 0x3ba8c241 \tGTID 0-1-24 trans
+/*M!100001 SET @@session.gtid_seq_no=24*//*!*/;
+START TRANSACTION
+/*!*/;
+# at 299314
+# at 299461
+#261203 21:34:54 server id 1  end_log_pos 299461 CRC32 0x7302680d \tAnnotate_rows:
+#Q> INSERT INTO orders (customer_id, status, note) VALUES ( NAME_CONST('p_customer',1), 'new', 'x')
+#261203 21:34:54 server id 1  end_log_pos 299522 CRC32 0x52ae271c \tTable_map: `shop`.`orders` mapped to number 26
+# at 299522
+#261203 21:34:54 server id 1  end_log_pos 299617 CRC32 0x6041e138 \tWrite_rows: table id 26 flags: STMT_END_F
+### INSERT INTO `shop`.`orders`
+### SET
+###   @1=2001
+###   @2=1
+###   @5='Bestellung'
+# Number of rows: 1
+# at 299617
+#261203 21:34:54 server id 1  end_log_pos 299648 CRC32 0xe1751dbc \tXid = 49
+COMMIT/*!*/;
+#261203 21:34:54 server id 1  end_log_pos 299973 CRC32 0x7bfe927d \tTable_map: `shop`.`order_items` mapped to number 33 (has triggers)
+#261203 21:34:54 server id 1  end_log_pos 300160 CRC32 0x1f8bdb01 \tWrite_rows: table id 33
+#261203 21:34:54 server id 1  end_log_pos 300548 CRC32 0x5bbdfbc0 \tUpdate_rows: table id 24
+#261203 21:34:54 server id 1  end_log_pos 300609 CRC32 0x66b913bc \tWrite_rows: table id 30 flags: STMT_END_F
+### INSERT INTO `shop`.`order_items`
+### SET
+###   @1=2001
+###   @2=1
+### UPDATE `shop`.`products`
+### WHERE
+###   @1=2
+###   @6=1000000
+### SET
+###   @1=2
+###   @6=999999
+### INSERT INTO `shop`.`stock_movements`
+### SET
+###   @1=2
+###   @2=-1 (4294967295)
+### UPDATE `shop`.`orders`
+### WHERE
+###   @1=5
+###   @5=NULL
+### SET
+###   @1=5
+###   @5='x'
+#261203 21:35:19 server id 1  end_log_pos 605 CRC32 0x3371b407 \tQuery\tthread_id=7\texec_time=0\terror_code=0\txid=10
+SET TIMESTAMP=1796333719/*!*/;
+use `mysql`/*!*/;
+INSERT INTO mysql.rds_heartbeat2 (id, value) VALUES (1, 1796333719) ON DUPLICATE KEY UPDATE value = 1796333719
+/*!*/;
+#261203 21:35:19 server id 1  end_log_pos 647 CRC32 0x34da7b5d \tGtid list [0-1-28]
+#261203 21:35:19 server id 1  end_log_pos 700 CRC32 0x34da7b5e \tBinlog checkpoint mysql-bin.000001
+DELIMITER ;
+# End of log file
+ROLLBACK /* added by mysqlbinlog */;
+"""
+
+ORDINALS = {("shop", "orders"): 1, ("shop", "order_items"): 1, ("shop", "products"): 1, ("shop", "customers"): 1,
+            ("shop", "stock_movements"): None}
+
+
+def test_binlog_rows_give_the_changed_keys_of_each_table():
+    changes = mm.BinlogChanges(["shop"], ORDINALS).feed(MARIADB_BINLOG)
+    assert changes.keys == {("shop", "orders"): {2001, 5}, ("shop", "order_items"): {2001}, ("shop", "products"): {2}}
+    # The keyless table is compared whole; a statement on another database changes nothing here.
+    assert changes.whole == {("shop", "stock_movements")}
+    assert changes.unknown == []
+    assert changes.rows == 5
+
+
+def test_what_the_rows_cannot_tell_widens_the_recheck():
+    statement = ("#261203 21:35:19 server id 2  end_log_pos 605 CRC32 0x3371b407 \tQuery\tthread_id=7\texec_time=0\n"
+                 "SET TIMESTAMP=1796333719/*!*/;\nuse `shop`/*!*/;\nUPDATE customers SET city = 'x' WHERE id = 3\n/*!*/;\n")
+    changes = mm.BinlogChanges(["shop"], ORDINALS).feed(statement)
+    assert changes.unknown == ["a statement in the binary log (UPDATE customers SET city = 'x' WHERE id = 3)"]
+    qualified = statement.replace("use `shop`", "use `mysql`").replace("UPDATE customers", "UPDATE shop.customers")
+    assert mm.BinlogChanges(["shop"], ORDINALS).feed(qualified).unknown
+    begin = statement.replace("UPDATE customers SET city = 'x' WHERE id = 3", "BEGIN")
+    assert mm.BinlogChanges(["shop"], ORDINALS).feed(begin).unknown == []
+    odd = "#261203 21:35:19 server id 2  end_log_pos 605 CRC32 0x3371b407 \tIncident: lost events\n"
+    assert mm.BinlogChanges(["shop"], ORDINALS).feed(odd).unknown == ["a binary log event of a kind not read here (Incident)"]
+    # binlog_row_image=MINIMAL can log a row without its key; a table made since the verification.
+    minimal = ("#261203 21:34:54 server id 1  end_log_pos 1 CRC32 0x1 \tUpdate_rows: table id 26 flags: STMT_END_F\n"
+               "### UPDATE `shop`.`orders`\n### WHERE\n###   @2=7\n### SET\n###   @3=8\n"
+               "### INSERT INTO `shop`.`coupons`\n### SET\n###   @1=1\n")
+    changes = mm.BinlogChanges(["shop"], ORDINALS).feed(minimal)
+    assert changes.whole == {("shop", "orders"), ("shop", "coupons")} and changes.unknown == []
+
+
+def test_mysql8_binlog_event_names_are_read():
+    mysql8 = ("#261203 21:34:54 server id 1  end_log_pos 125 CRC32 0x1 \tPrevious-GTIDs\n"
+              "#261203 21:34:54 server id 1  end_log_pos 200 CRC32 0x1 \tAnonymous_GTID\tlast_committed=0\n"
+              "#261203 21:34:54 server id 1  end_log_pos 270 CRC32 0x1 \tQuery\tthread_id=9\nBEGIN\n/*!*/;\n"
+              "#261203 21:34:54 server id 1  end_log_pos 300 CRC32 0x1 \tRows_query\n# UPDATE orders SET note = 'y'\n"
+              "#261203 21:34:54 server id 1  end_log_pos 330 CRC32 0x1 \tTable_map: `shop`.`orders` mapped to number 90\n"
+              "#261203 21:34:54 server id 1  end_log_pos 400 CRC32 0x1 \tUpdate_rows: table id 90 flags: STMT_END_F\n"
+              "### UPDATE `shop`.`orders`\n### WHERE\n###   @1=42\n### SET\n###   @1=43\n"
+              "#261203 21:34:54 server id 1  end_log_pos 431 CRC32 0x1 \tXid = 12\nCOMMIT/*!*/;\n")
+    changes = mm.BinlogChanges(["shop"], ORDINALS).feed(mysql8)
+    assert changes.keys == {("shop", "orders"): {42, 43}} and changes.unknown == [] and changes.whole == set()
+
+
+def test_chunks_to_recheck_are_those_written_since_and_those_that_differed():
+    bounds = mm.chunk_bounds(1, 4000, 1000)
+    baseline = {"key": "id", "ordinal": 1, "bounds": bounds, "recheck": [1]}
+    changes = mm.BinlogChanges(["shop"], ORDINALS)
+    changes.keys[("shop", "orders")] = {3, 3999, 250000}  # 250000: past the last bound, in the open last chunk
+    assert mm.chunks_to_recheck(baseline, changes, ("shop", "orders")) == [0, 1, 3]
+    assert mm.chunks_to_recheck(baseline, changes, ("shop", "customers")) == [1]
+    assert mm.chunks_to_recheck({"recheck": "all"}, changes, ("shop", "orders")) is None
+    assert mm.chunks_to_recheck(None, changes, ("shop", "orders")) is None
+    changes.unknown.append("a statement")
+    assert mm.chunks_to_recheck(baseline, changes, ("shop", "orders")) is None
+
+
+def test_binlog_positions_and_files():
+    assert mm.position_reached({"file": "mysql-bin.000012", "position": 4}, {"file": "mysql-bin.000011", "position": 900})
+    assert not mm.position_reached({"file": "mysql-bin.000011", "position": 899}, {"file": "mysql-bin.000011", "position": 900})
+    assert not mm.position_reached(None, {"file": "mysql-bin.000011", "position": 900})
+    listed = ["mysql-bin-changelog.000007", "mysql-bin-changelog.000008", "mysql-bin-changelog.000009"]
+    assert mm.binlog_files_between(listed, "mysql-bin-changelog.000008", "mysql-bin-changelog.000009") == listed[1:]
+    with pytest.raises(ValueError, match="the binary log mysql-bin-changelog.000001 is no longer on the server"):
+        mm.binlog_files_between(listed, "mysql-bin-changelog.000001", "mysql-bin-changelog.000009")
+
+
+def test_a_target_logging_binary_logs_must_trust_function_creators():
+    """RDS with automated backups logs binary logs; its master user has no SUPER: without
+    log_bin_trust_function_creators the shop's trigger cannot be made (seen on the lab's target)."""
+    objects = [{"type": "TRIGGER", "schema": "shop", "name": "order_items_stock", "definer": "shop_admin@%"}]
+    variables = {"server_id": "2", "log_bin": "ON", "log_bin_trust_function_creators": "OFF"}
+    findings = mm.preflight_findings(server(objects=objects), target(variables=variables),
+                                     {"mode": "dump", "databases": ["shop"], "definers": "rewrite", "target_free_bytes": 2**40})
+    blocker = [f for f in findings if f["code"] == "function_creators"]
+    assert blocker and blocker[0]["level"] == "blocker"
+    assert blocker[0]["message"].startswith("the target logs binary logs and log_bin_trust_function_creators is OFF: "
+                                            "shop_admin@% (no SUPER) cannot create trigger shop.order_items_stock; set it to 1")
+    trusted = dict(variables, log_bin_trust_function_creators="ON")
+    assert not [f for f in mm.preflight_findings(server(objects=objects), target(variables=trusted),
+                                                 {"mode": "dump", "databases": ["shop"], "definers": "rewrite",
+                                                  "target_free_bytes": 2**40}) if f["code"] == "function_creators"]
