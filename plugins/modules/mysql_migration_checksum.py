@@ -241,8 +241,8 @@ def verify_all(connections, databases: list[str], chunk_rows: int) -> tuple[dict
                                          chunk_rows))
     for schema, name in sorted(target_tables):
         results.append({"table": f"{schema}.{name}", "match": False, "reason": "only on the target"})
-    return _verdict(results, _objects(connections, databases)), [dict(r, columns=t["columns"]) for r, t in
-                                                                  zip(results, source_tables, strict=False)]
+    compared = [dict(result, columns=table["columns"]) for result, table in zip(results, source_tables, strict=False)]
+    return _verdict(results, _objects(connections, databases)), compared
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -345,10 +345,7 @@ def recheck(module, connections) -> dict:
     timings["catch_up"] = round(time.monotonic() - started, 2)
 
     source_tables, target_tables = _tables(connections, params["databases"])
-    ordinals = {}
-    for name, entry in baseline["tables"].items():
-        schema, _, table = name.partition(".")
-        ordinals[(schema, table)] = entry.get("ordinal")
+    ordinals = {tuple(name.split(".", 1)): entry.get("ordinal") for name, entry in baseline["tables"].items()}
     changes = BinlogChanges(params["databases"], ordinals)
     events, fallback = {}, []
     read_started = time.monotonic()
