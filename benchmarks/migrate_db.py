@@ -20,21 +20,65 @@ verification compared again (the chunks written since the verification taken whi
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from helpers import Emulator, free_port, run_playbook  # noqa: E402
+from helpers import Emulator, free_port, podman, run_playbook  # noqa: E402
 from migration_lab import Lab, Shop  # noqa: E402
 
 DUMP_LINE = re.compile(r"dump \((\w+)\): ([\d.]+) MiB in (\d+) s .*done")
 LOAD_LINE = re.compile(r"load \((\w+)[^)]*\): .*?([\d.]+)\s+MiB in ([\d.]+) s", re.S)
+
+
+class CpuSampler:
+    """CPU the lab's containers use while a run goes on (cgroup v1 cpuacct, read on this machine
+    every second): the busiest 5 s of each, in cores, shows which one the copy waits for."""
+
+    def __init__(self, lab):
+        self.paths = {}
+        for role, name in lab.containers.items():
+            ident = podman("inspect", "-f", "{{.Id}}", name, check=True).stdout.strip()
+            matches = glob.glob(f"/sys/fs/cgroup/cpuacct/**/libpod-{ident}/cpuacct.usage", recursive=True)
+            if matches:
+                self.paths[role] = matches[0]
+        self.samples: list[tuple[float, dict]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> dict:
+        return {role: int(Path(path).read_text()) for role, path in self.paths.items()}
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), self._read()))
+            self._stop.wait(1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def busiest(self, window: int = 5) -> dict:
+        """Each container's highest average cores over `window` seconds."""
+        peaks = {}
+        for role in self.paths:
+            best = 0.0
+            for (t0, a), (t1, b) in zip(self.samples, self.samples[window:], strict=False):
+                best = max(best, (b[role] - a[role]) / 1e9 / (t1 - t0))
+            peaks[role] = best
+        return peaks
 
 
 def migrate(emulator, lab, workdir: Path, *args, **variables):
@@ -69,18 +113,25 @@ def main() -> None:
                   f"machine: {os.cpu_count()} cores", flush=True)
             emulator.client("secretsmanager").create_secret(Name="shop-local/db", SecretString=json.dumps(lab.target_secret()))
 
+            busiest = {}
             print(f"\n{'tool':10} {'rows':>9} {'MiB':>7} {'dump s':>7} {'load s':>7} {'rows/s':>8} {'MiB/s':>6} "
                   f"{'verify+rest s':>14} {'total s':>8}")
             for tool in ("mysqldump", "mydumper"):
                 lab.reset_target()
-                output, total, report = migrate(emulator, lab, workdir, migrate_db_tool=tool, migrate_db_threads=args.threads,
-                                                migrate_db_load_parallel=args.parallel)
+                with CpuSampler(lab) as cpu:
+                    output, total, report = migrate(emulator, lab, workdir, migrate_db_tool=tool, migrate_db_threads=args.threads,
+                                                    migrate_db_load_parallel=args.parallel)
+                busiest[tool] = cpu.busiest()
                 assert report["verification"]["match"], "verification failed"
                 _, mib, dump_s = DUMP_LINE.findall(output)[-1]
                 _, load_mib, load_s = LOAD_LINE.findall(output)[-1]
                 copy_s = float(dump_s) + float(load_s)
                 print(f"{tool:10} {rows:>9} {float(mib):>7.1f} {float(dump_s):>7.1f} {float(load_s):>7.1f} "
                       f"{rows / copy_s:>8.0f} {float(mib) / copy_s:>6.1f} {total - copy_s:>14.1f} {total:>8.1f}", flush=True)
+
+            print("busiest 5 s of each container (cores of this machine's "
+                  f"{os.cpu_count()}): " + "; ".join(f"{tool}: " + ", ".join(f"{role} {cores:.2f}" for role, cores in peaks.items())
+                                                    for tool, peaks in busiest.items()), flush=True)
 
             lab.reset_target()
             shop = Shop(lab)
