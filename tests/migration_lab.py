@@ -8,7 +8,9 @@ localhost/shop-backing:12 (Debian's MariaDB 10.11, mydumper, PyMySQL):
 - the target, standing in for RDS (binary log on, as with automated backups): its master account shop_admin has RDS's master privileges
   (no SUPER, so foreign definers are refused as on RDS) and RDS's replication procedures
   (mysql.rds_set_external_master, rds_start_replication, rds_stop_replication,
-  rds_reset_external_master), written here after the RDS user guide; it requires TLS
+  rds_reset_external_master) and its configuration procedures (rds_set_configuration,
+  rds_show_configuration: 'binlog retention hours' NULL at first), written here after the RDS
+  user guide; it requires TLS
   (require_secure_transport, as the stack's RDS instance can), its certificate issued for its
   address by a CA of the lab's, which the migration is given as its CA bundle (a file URL);
 - the migration host, driven by Ansible through the podman connection.
@@ -63,6 +65,17 @@ BEGIN
   PREPARE rds_stmt FROM @rds_cmd; EXECUTE rds_stmt; DEALLOCATE PREPARE rds_stmt;
   SET @rds_cmd = NULL;
 END;;
+CREATE TABLE mysql.rds_configuration (name VARCHAR(100) PRIMARY KEY, value VARCHAR(100) NULL, description VARCHAR(300));;
+INSERT INTO mysql.rds_configuration VALUES ('binlog retention hours', NULL,
+  'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.');;
+CREATE PROCEDURE mysql.rds_set_configuration(IN name VARCHAR(100), IN value INT) SQL SECURITY DEFINER
+BEGIN
+  UPDATE mysql.rds_configuration c SET c.value = value WHERE c.name = name;
+END;;
+CREATE PROCEDURE mysql.rds_show_configuration() SQL SECURITY DEFINER
+BEGIN
+  SELECT name, value, description FROM mysql.rds_configuration;
+END;;
 CREATE PROCEDURE mysql.rds_start_replication() SQL SECURITY DEFINER BEGIN START SLAVE; END;;
 CREATE PROCEDURE mysql.rds_stop_replication() SQL SECURITY DEFINER BEGIN STOP SLAVE; END;;
 CREATE PROCEDURE mysql.rds_reset_external_master() SQL SECURITY DEFINER BEGIN RESET SLAVE ALL; END;;
@@ -71,6 +84,8 @@ GRANT EXECUTE ON PROCEDURE mysql.rds_set_external_master TO shop_admin@'%';
 GRANT EXECUTE ON PROCEDURE mysql.rds_start_replication TO shop_admin@'%';
 GRANT EXECUTE ON PROCEDURE mysql.rds_stop_replication TO shop_admin@'%';
 GRANT EXECUTE ON PROCEDURE mysql.rds_reset_external_master TO shop_admin@'%';
+GRANT EXECUTE ON PROCEDURE mysql.rds_set_configuration TO shop_admin@'%';
+GRANT EXECUTE ON PROCEDURE mysql.rds_show_configuration TO shop_admin@'%';
 """
 
 # Statements the migration's account may send to the source: reads, session settings, the
@@ -102,8 +117,11 @@ class Lab:
         for role, name in self.containers.items():
             self.addresses[role] = podman("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name, check=True).stdout.strip()
             self._wait_ready(name)
+        # Buffer pools of 1 GiB, half the container's memory: RDS gives InnoDB 3/4 of the
+        # instance's ({DBInstanceClassMemory*3/4}, RDS's default parameter group); MariaDB's own
+        # default of 128 MiB made a 4 M-order load thrash (measured: benchmarks/migrate_db.py).
         self.configure("source", "server_id=1\nlog_bin=mysql-bin\nbinlog_format=ROW\ngeneral_log=1\nlog_output=TABLE\n"
-                                 "innodb_flush_log_at_trx_commit=2\n")
+                                 "innodb_flush_log_at_trx_commit=2\ninnodb_buffer_pool_size=1G\n")
         self._serve_tls("target")
         # A binary log with the replica's updates in it, as RDS keeps one once automated backups are
         # on (RDS user guide, "Configuring RDS for MySQL binary logging"): the cutover reads it for
@@ -111,7 +129,8 @@ class Lab:
         # target as a statement, which widens the cutover's re-check (unit tested). The stack's
         # parameter group sets log_bin_trust_function_creators (roles/database/defaults/main.yml):
         # without it the master user (no SUPER) cannot create a trigger with the binary log on.
-        self.configure("target", f"server_id=2\ninnodb_flush_log_at_trx_commit=2\nlog_bin=mysql-bin\nlog_slave_updates=ON\n"
+        self.configure("target", f"server_id=2\ninnodb_flush_log_at_trx_commit=2\ninnodb_buffer_pool_size=1G\n"
+                                 f"log_bin=mysql-bin\nlog_slave_updates=ON\n"
                                  f"binlog_format=ROW\nlog_bin_trust_function_creators=ON\n{MARIADB_SETTINGS}require_secure_transport=ON\n")
         self.sql("source", SOURCE_SETUP)
         self.sql("target", TARGET_SETUP)

@@ -83,6 +83,10 @@ GOOD = {"migrate_db_host": "localhost", "migrate_db_source": {"host": "db1.inter
     ({"migrate_db_target_ca_bundle_url": "truststore.pki.rds.amazonaws.com/global/global-bundle.pem"},
      "migrate_db_target_ca_bundle_url must be an http, https or file URL of a PEM CA bundle, or empty (got "
      "truststore.pki.rds.amazonaws.com/global/global-bundle.pem)"),
+    ({"migrate_db_verification_max_age": 0, "migrate_db_target_binlog_retention_hours": -1},
+     "migrate_db_verification_max_age must be at least 1 minute (got 0)"),
+    ({"migrate_db_verification_max_age": 0, "migrate_db_target_binlog_retention_hours": -1},
+     "migrate_db_target_binlog_retention_hours must be at least 1 (got -1)"),
     ({"migrate_db_host": "role_web"}, "migrate_db_host must match exactly one host of the inventory (the migration host); 'role_web' matches 0"),
 ])
 def test_bad_settings_are_refused_before_any_connection(emulator, variables, message):
@@ -121,7 +125,8 @@ def test_check_mode_shows_the_plan_and_touches_nothing(migrate, lab, aws):
                   migrate_db_source={}, migrate_db_source_secret_name=LEGACY)
     assert run.rc == 0, run.output[-3000:]
     assert "check mode, nothing written: replication migration of shop" in run.output
-    assert f"cutover: verify, then set {PARAMETER} to {STACK}/db" in run.output
+    assert (f"verify every table while the source is writable; cutover: compare again what changed since that verification, "
+            f"then set {PARAMETER} to {STACK}/db") in " ".join(run.output.split())
     assert lab.value("target", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'shop'") == "0"
     assert podman("exec", lab.containers["host"], "test", "-e", "/var/tmp/shop-migrate").returncode != 0
     assert parameter(aws) == LEGACY
@@ -184,7 +189,7 @@ def test_interrupted_dump_resumes_without_duplicates_and_cuts_over(migrate, lab,
     done = report(migrate)
     assert done["outcome"] == "cut over" and done["verification"]["match"] and done["window_seconds"] > 0
     markdown = sorted(migrate.reports.glob("*/report.md"))[-1].read_text()
-    assert "# Database migration of shop-local: cut over" in markdown and "| shop.orders | 20000 | 20000 | 1 | match |" in markdown
+    assert "# Database migration of shop-local: cut over" in markdown and "| shop.orders | 20000 | 20000 | 1 | 1 | match |" in markdown
     lab.sql("source", "SET GLOBAL read_only = OFF")
 
 
@@ -263,6 +268,8 @@ def test_replication_keeps_the_shops_writes_refuses_a_mismatch_and_cuts_over(mig
     assert not recheck["every_chunk"] and recheck["events"]["source"] > 0 and recheck["events"]["target"] > 0, recheck
     assert 0 < recheck["chunks_compared"] < recheck["chunks"] / 2, recheck
     assert "shop.customers: 1 of 4 chunk(s) compared again (1000 rows on each side), match" in " ".join(run.output.split())
+    # RDS would have purged its binary logs once backed up: the run kept them for the cutover.
+    assert lab.value("target", "SELECT value FROM mysql.rds_configuration WHERE name = 'binlog retention hours'") == "24"
     lab.sql("source", "SET GLOBAL read_only = OFF")
 
 
