@@ -57,6 +57,13 @@ unchanged:
   returned: always
   type: list
   elements: str
+shop_plan:
+  description:
+    - The same changes as the plan's entries (read by the shop.aws.plan callback) - for each member to add or
+      change, C(action), C(name) and C(attributes) (each C(before), C(after)).
+  returned: always
+  type: list
+  elements: dict
 """
 
 import os

@@ -5,10 +5,15 @@ promotion under way."""
 
 import datetime as dt
 import json
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from helpers import import_self_signed_certificate, run_playbook
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 STACK = "shop-local"
@@ -372,8 +377,44 @@ def test_second_run_changes_nothing(emulator, built):
     assert calls["total"] <= 288, calls
 
 
-def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):
-    """What the look-up lets a no-op run skip is still converged when it drifts."""
+def plan_sh(emulator, folder, *extra) -> tuple[int, str]:
+    """scripts/plan.sh against the emulator, as run_playbook runs a playbook: (exit status, output)."""
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), SHOP_PLAN_DIR=str(folder))
+    command = ["scripts/plan.sh", "-i", "inventories/local", "-e", json.dumps(
+        {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}), *extra]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_a_plan_names_each_predicted_change_and_exits_2_while_changes_are_pending(emulator, built, tmp_path):
+    """scripts/plan.sh with the issue's three changes in the inventory: the group's maximum
+    3 -> 5 (the compute role's prediction), the database's backup retention 1 -> 7 (the database
+    role's, which supersedes amazon.aws.rds_instance's bare "changed"; applied in the maintenance
+    window, no downtime) and the six log groups' retention 7 -> 14 (each a member of
+    shop.aws.cloudwatch_log_groups), in the printed plan, plan.json and plan.md; exit 2."""
+    rc, output = plan_sh(emulator, tmp_path / "pending", "-e", json.dumps(
+        {"compute_max_size": 5, "database_backup_retention_days": 7, "monitoring_log_retention_days": 14}))
+    assert rc == 2, output[-5000:]
+    plan = json.loads((tmp_path / "pending" / "plan.json").read_text())
+    entries = {(e["resource"], e["name"]): e for e in plan["resources"]}
+    group = entries[("amazon.aws.autoscaling_group", f"{STACK}-web")]
+    assert group["action"] == "change" and group["attributes"] == {"max_size": {"before": 3, "after": 5}}, plan
+    database = [e for e in plan["resources"] if e["resource"] == "amazon.aws.rds_instance"]
+    assert [(e["action"], e["attributes"], e.get("downtime")) for e in database] == [
+        ("change", {"backup_retention_period": {"before": 1, "after": 7}}, None)], plan
+    logs = [e for e in plan["resources"] if e["resource"] == "shop.aws.cloudwatch_log_groups"]
+    assert len(logs) == 6 and all(e["attributes"] == {"retention": {"before": 7, "after": 14}} for e in logs), plan
+    assert plan["counts"] == {"add": 0, "change": 8, "replace": 0, "destroy": 0}, plan
+    assert "Plan: 0 to add, 8 to change, 0 to replace, 0 to destroy" in output, output[-5000:]
+    assert "max_size: 3 -> 5" in output and "backup_retention_period: 1 -> 7" in output
+    assert "`retention`: 7 -> 14" in (tmp_path / "pending" / "plan.md").read_text()
+
+
+def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc, tmp_path):
+    """What the look-up lets a no-op run skip is still converged when it drifts; the plan
+    (scripts/plan.sh) reports each drift first, and nothing once converged."""
     subnet = tier_subnets(ec2, vpc, "app")[0]
     ec2.create_tags(Resources=[subnet["SubnetId"]], Tags=[{"Key": "Name", "Value": "renamed by hand"}])
     public_rt = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [f"{STACK}-public"]}])["RouteTables"][0]
@@ -386,10 +427,48 @@ def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc):
     cloudwatch.put_metric_alarm(**{key: alarm[key] for key in (
         "AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "ComparisonOperator", "Period",
         "EvaluationPeriods", "AlarmActions", "OKActions")}, Threshold=99.0)
+    # The drift issue 19 names: a security group rule added, the group's maximum changed, a
+    # bucket's public access block removed, an alarm deleted.
+    web_sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{STACK}-web"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(GroupId=web_sg["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    autoscaling = emulator.client("autoscaling")
+    group = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"][0]["AutoScalingGroupName"]
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=group, MaxSize=4)
+    emulator.client("s3").delete_public_access_block(Bucket=f"{STACK}-static")
+    cloudwatch.delete_alarms(AlarmNames=[f"{STACK}-unhealthy-hosts"])
+
+    drift = plan_sh(emulator, tmp_path / "drift")
+    assert drift[0] == 2, drift[1][-8000:]
+    plan = json.loads((tmp_path / "drift" / "plan.json").read_text())
+    found = {(e["resource"], e["name"]): e for e in plan["resources"]}
+    expected = {
+        ("amazon.aws.ec2_security_group", f"{STACK}-web"): ("change", "ip_permissions"),
+        ("amazon.aws.autoscaling_group", group): ("change", "max_size"),
+        ("shop.aws.cloudwatch_metric_alarms", f"{STACK}-unhealthy-hosts"): ("add", "AlarmName"),
+        ("shop.aws.cloudwatch_metric_alarms", f"{STACK}-db-cpu"): ("change", "Threshold"),
+        ("shop.aws.cloudwatch_log_groups", f"/{STACK}/web/app"): ("change", "retention"),
+        ("shop.aws.ssm_parameters", f"/{STACK}/app/region"): ("change", "value"),
+        ("amazon.aws.ec2_vpc_subnet", f"{STACK}-app-{subnet['AvailabilityZone']}"): ("change", None),
+        ("amazon.aws.ec2_vpc_route_table", f"{STACK}-public"): ("change", None),
+    }
+    for key, (action, attribute) in expected.items():
+        assert key in found and found[key]["action"] == action, (key, sorted(found))
+        assert attribute is None or attribute in found[key]["attributes"], (key, found[key])
+    assert found[("amazon.aws.autoscaling_group", group)]["attributes"]["max_size"] == {"before": 4, "after": 3}
+    # Not in the plan: amazon.aws.s3_bucket has no check mode (a check run skips it), so the
+    # public access block removed shows only in the converge below, which puts it back.
+    assert not [k for k in found if k[0] == "amazon.aws.s3_bucket"], sorted(found)
+
     run = run_playbook(emulator, "site.yml", "--diff")
     assert run.rc == 0, run.output[-5000:]
-    # The subnets, the public route table, the log groups, the settings and the alarms.
-    assert run.recap["changed"] == 5, run.output[-8000:]
+    # The subnets, the public route table, the log groups, the settings, the alarms, the web
+    # security group, the Auto Scaling group and the static bucket.
+    assert run.recap["changed"] == 8, run.output[-8000:]
+    block = emulator.client("s3").get_public_access_block(Bucket=f"{STACK}-static")["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    settled = plan_sh(emulator, tmp_path / "settled")
+    assert settled[0] == 0 and "Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy" in settled[1], settled[1][-8000:]
     routes = ec2.describe_route_tables(RouteTableIds=[public_rt["RouteTableId"]])["RouteTables"][0]["Routes"]
     assert [r.get("GatewayId", "").startswith("igw-") for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"] == [True]
     groups = emulator.client("logs").describe_log_groups(logGroupNamePrefix=f"/{STACK}/web/app")["logGroups"]

@@ -1,0 +1,67 @@
+"""The plan callback's reading of task results (plugins/callback/plan.py)."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def plan(plugin):
+    return plugin("plugins/callback/plan.py")
+
+
+def test_a_diff_tells_add_change_and_destroy(plan):
+    group = {"changed": True, "diff": {"before": {"max_size": 3, "min_size": 1}, "after": {"max_size": 5, "min_size": 1}},
+             "invocation": {"module_args": {"name": "shop-local-web"}}}
+    assert plan.entries("amazon.aws.autoscaling_group", "compute | group", group) == [
+        {"resource": "amazon.aws.autoscaling_group", "task": "compute | group", "name": "shop-local-web", "action": "change",
+         "attributes": {"max_size": {"before": 3, "after": 5}}}]
+    added = {"changed": True, "diff": {"before": {}, "after": {"name": "q"}}, "invocation": {"module_args": {"name": "q"}}}
+    assert plan.entries("amazon.aws.sqs_queue", "t", added)[0]["action"] == "add"
+    gone = {"changed": True, "diff": [{"before": {"name": "a"}, "after": {"state": "absent"}}]}
+    assert plan.entries("amazon.aws.cloudwatch_metric_alarm", "alarm", gone)[0]["action"] == "destroy"
+
+
+def test_a_prediction_wins_and_a_change_without_detail_says_so(plan):
+    predicted = {"changed": True, "shop_plan": {"action": "replace", "name": "shop-db", "attributes": {
+        "engine": {"before": "mariadb", "after": "mysql"}}, "downtime": True, "applies": "now"}}
+    entry = plan.entries("amazon.aws.rds_instance", "database | instance", predicted)[0]
+    assert entry["action"] == "replace" and plan.describe(entry) == (
+        'replace  amazon.aws.rds_instance shop-db [replacement, downtime (now)] (engine: mariadb -> mysql)')
+    bare = {"changed": True, "invocation": {"module_args": {"log_group_name": "/shop/web", "retention": 14}}}
+    assert plan.describe(plan.entries("amazon.aws.cloudwatchlogs_log_group", "logs", bare)[0]) == (
+        "change   amazon.aws.cloudwatchlogs_log_group /shop/web (the module reports no detail)")
+    assert plan.entries("amazon.aws.s3_bucket", "bucket", {"changed": False, "diff": {"before": {}, "after": {}}}) == []
+    hidden = plan.entries("shop.aws.ssm_parameters", "secret", {"changed": True, "censored": "hidden"})
+    assert hidden[0]["note"] == "output hidden (no_log)"
+
+
+def test_loop_items_each_count_and_the_summary_reads_like_a_plan(plan):
+    looped = {"changed": True, "results": [
+        {"changed": True, "diff": {"before": {"retention": 7}, "after": {"retention": 14}}, "item": "/a",
+         "invocation": {"module_args": {"log_group_name": "/a"}}},
+        {"changed": False, "item": "/b"}]}
+    found = plan.entries("amazon.aws.cloudwatchlogs_log_group", "logs", looped)
+    assert [(e["name"], e["attributes"]) for e in found] == [("/a", {"retention": {"before": 7, "after": 14}})]
+    assert plan.summary_line({"add": 1, "change": 2, "replace": 0, "destroy": 0}) == (
+        "Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy")
+    text = plan.markdown({"summary": "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy", "check_mode": True,
+                          "other_changes": 0, "resources": found})
+    assert "| change | amazon.aws.cloudwatchlogs_log_group | /a | `retention`: 7 -> 14 |  |" in text
+
+
+def test_a_prediction_supersedes_the_same_resources_change_without_detail(plan):
+    bare = plan.entries("amazon.aws.rds_instance", "start", {"changed": True, "invocation": {
+        "module_args": {"db_instance_identifier": "shop-db"}}})
+    predicted = plan.entries("shop.aws.plan_change", "predict", {"changed": True, "shop_plan": {
+        "action": "change", "resource": "amazon.aws.rds_instance", "name": "shop-db",
+        "attributes": {"backup_retention_period": {"before": 1, "after": 7}}}})
+    other = plan.entries("amazon.aws.s3_bucket", "bucket", {"changed": True, "invocation": {"module_args": {"name": "b"}}})
+    settled = plan.settle(bare + predicted + other)
+    assert [(e["resource"], e["name"], e.get("note")) for e in settled] == [
+        ("amazon.aws.rds_instance", "shop-db", None), ("amazon.aws.s3_bucket", "b", "the module reports no detail")]
+
+
+def test_a_resource_is_named_by_its_name_else_its_name_tag_else_what_locates_it(plan):
+    assert plan.resource_name({"db_instance_identifier": "shop-db", "vpc_id": "vpc-1"}, "t") == "shop-db"
+    assert plan.resource_name({"vpc_id": "vpc-1", "cidr": "10.0.1.0/24", "tags": {"Name": "shop-app-a"}}, "t") == "shop-app-a"
+    assert plan.resource_name({"vpc_id": "vpc-1", "cidr": "10.0.1.0/24"}, "t") == "10.0.1.0/24"
+    assert plan.resource_name({}, "the task") == "the task"
