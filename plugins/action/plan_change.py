@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 ACTIONS = ("add", "change", "replace", "destroy")
-OPTIONS = {"resource", "name", "action", "attributes", "downtime", "applies"}
+OPTIONS = {"resource", "name", "action", "attributes", "downtime", "applies", "note"}
 
 
 class ActionModule(ActionBase):
@@ -35,6 +35,8 @@ class ActionModule(ActionBase):
         entry = {"action": action, "resource": args["resource"], "name": args["name"], "attributes": attributes}
         if args.get("downtime"):
             entry.update(downtime=True, applies=args.get("applies") or "now")
+        if args.get("note"):
+            entry["note"] = args["note"]
         lines = [f"{key}: {change['before']} -> {change['after']}" for key, change in attributes.items()]
         result.update(
             changed=changed,

@@ -46,6 +46,7 @@ import json
 import os
 
 from ansible import constants as C
+from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 # Stdout callbacks whose output programs parse: the plan is not printed after theirs.
@@ -175,9 +176,10 @@ def markdown(plan: dict) -> str:
     if plan["resources"]:
         lines += ["| action | resource | name | attributes (before -> after) | flags |", "|---|---|---|---|---|"]
         for entry in plan["resources"]:
-            attributes = "<br>".join(f"`{key}`" if change is None else
-                                     f"`{key}`: {_value(change.get('before'))} -> {_value(change.get('after'))}"
-                                     for key, change in (entry.get("attributes") or {}).items()) or entry.get("note", "")
+            attributes = "<br>".join([f"`{key}`" if change is None else
+                                      f"`{key}`: {_value(change.get('before'))} -> {_value(change.get('after'))}"
+                                      for key, change in (entry.get("attributes") or {}).items()]
+                                     + ([entry["note"]] if entry.get("note") else []))
             flags = ", ".join(f for f in (("replacement" if entry["action"] == "replace" else ""),
                                           (f"downtime ({entry.get('applies', 'now')})" if entry.get("downtime") else "")) if f)
             lines.append(f"| {entry['action']} | {entry['resource']} | {entry.get('name', '')} | "
@@ -200,11 +202,13 @@ class CallbackModule(CallbackBase):
         self.check_mode = False
 
     def v2_playbook_on_play_start(self, play):
-        self.check_mode = self.check_mode or bool(getattr(play, "check_mode", False))
+        # The run's --check, or a play set to check mode; not a task forced to check mode in a
+        # run that changes things (its result is a read, not the run's plan).
+        self.check_mode = (self.check_mode or bool(context.CLIARGS.get("check"))
+                           or bool(getattr(play, "check_mode", False)))
 
     def v2_runner_on_ok(self, result) -> None:
         task = result.task
-        self.check_mode = self.check_mode or bool(task.check_mode)
         action = task.action or ""
         found = entries(action, task.get_name(), result.result)
         if not task.diff:

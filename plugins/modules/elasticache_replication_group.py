@@ -170,6 +170,13 @@ reader_endpoint:
   description: The reader endpoint's address.
   returned: always
   type: str
+shop_plan:
+  description:
+    - The change as the shop.aws.plan callback's entry - C(action) (add, change or destroy), C(name),
+      C(attributes) (each C(before), C(after)) - with C(downtime) and C(applies) (now) for a node type
+      change or an engine upgrade, which drop the connections to the old nodes for seconds.
+  returned: when changed
+  type: dict
 """
 import time
 
@@ -186,6 +193,24 @@ from ansible_collections.shop.aws.plugins.module_utils import calls
 # Settings this module does not change on an existing group: AWS fixes all but the last at creation.
 FIXED = ("port", "subnet_group", "at_rest_encryption", "kms_key_id", "transit_encryption", "engine", "num_cache_clusters")
 TOKEN_FORBIDDEN = set('/"@')
+
+
+# A node type change starts new nodes and deletes the old ones, and an engine upgrade restarts
+# each node: connections to the old nodes drop and their reads and writes stop for a few seconds
+# (ElastiCache User Guide, "Scaling up Valkey or Redis OSS clusters with replicas", step 5;
+# "Version management": upgrades with a failover). Both are applied now (ApplyImmediately).
+DOWNTIME = ("node_type", "engine_version")
+
+
+def plan_entry(name, action, before, after):
+    """The plan's entry for the shop.aws.plan callback."""
+    attributes = {key: {"before": before.get(key), "after": after.get(key)}
+                  for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)}
+    entry = {"action": action, "name": name, "attributes": attributes}
+    if action == "change" and any(key in attributes for key in DOWNTIME):
+        entry.update(downtime=True, applies="now",
+                     note="connections to the old nodes drop: reads and writes stop for seconds")
+    return entry
 
 
 def version(text):
@@ -214,6 +239,7 @@ class ReplicationGroup:
         self.params = module.params
         self.client = calls.client(module, "elasticache")
         self.name = self.params["name"]
+        self.existed = False
 
     # ------------------------------------------------------------------ reads
     def read(self):
@@ -407,6 +433,7 @@ class ReplicationGroup:
     def present(self):
         wanted = self.wanted()
         group = self.read()
+        self.existed = group is not None
         if group is not None and group["Status"] == "deleting":
             self.module.fail_json(msg=f"replication group {self.name} is being deleted: run again once it is gone")
         if group is None:
@@ -438,7 +465,8 @@ class ReplicationGroup:
                 group = self.available()
         changed = bool(request) or params_changed or tags_changed
         shown = {k for k in wanted if found.get(k) != wanted[k] and wanted[k] is not None}
-        before = {**{k: found[k] for k in sorted(shown)}, **params_before, **({"tags": tags_before} if tags_changed else {})}
+        before = {**{k: found[k] for k in sorted(shown)}, **(params_before if params_changed else {}),
+                  **({"tags": tags_before} if tags_changed else {})}
         after = {**{k: wanted[k] for k in sorted(shown)}, **(params_after if params_changed else {}),
                  **({"tags": tags_after} if tags_changed else {})}
         if request.get("AuthTokenUpdateStrategy"):
@@ -522,7 +550,9 @@ def main():
     try:
         group = ReplicationGroup(module)
         if p["state"] == "absent":
-            module.exit_json(changed=group.absent(), replication_group=None, primary_endpoint="", reader_endpoint="")
+            changed = group.absent()
+            module.exit_json(changed=changed, replication_group=None, primary_endpoint="", reader_endpoint="",
+                             shop_plan=plan_entry(p["name"], "destroy", {}, {}) if changed else None)
         changed, before, after, found = group.present()
         node_group = ((found or {}).get("NodeGroups") or [{}])[0]
         result = {"changed": changed, "replication_group": found or after,
@@ -530,6 +560,7 @@ def main():
                   "reader_endpoint": (node_group.get("ReaderEndpoint") or {}).get("Address", "")}
         if changed:
             result["diff"] = {"before": before, "after": after}
+            result["shop_plan"] = plan_entry(p["name"], "change" if group.existed else "add", before, after)
         module.exit_json(**result)
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"Could not converge the replication group {p['name']}")

@@ -39,6 +39,9 @@ options:
   applies:
     description: When a change with downtime applies - C(now) or C(maintenance window).
     type: str
+  note:
+    description: What else the reader of the plan should know (shown after the attributes).
+    type: str
 """
 
 EXAMPLES = r"""

@@ -129,7 +129,9 @@ stack:
           C(launch_template_version), C(instances) (the count).
       type: dict
     database:
-      description: The RDS instance - C(identifier), C(status), C(address), C(port).
+      description:
+        - The RDS instance - C(identifier), C(status), C(address), C(port), C(master_username), C(db_name)
+          (the two RDS fixes at creation).
       type: dict
     cache:
       description:
@@ -344,7 +346,8 @@ class StackReader:
         instance = found[0]
         endpoint = instance.get("Endpoint") or {}
         return {"identifier": instance["DBInstanceIdentifier"], "status": instance["DBInstanceStatus"],
-                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0)}
+                "address": endpoint.get("Address", ""), "port": endpoint.get("Port", 0),
+                "master_username": instance.get("MasterUsername", ""), "db_name": instance.get("DBName", "")}
 
     def cache(self):
         """The replication group; before it exists, a single-node cluster of an older toolkit as C(legacy)."""

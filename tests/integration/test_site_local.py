@@ -377,12 +377,12 @@ def test_second_run_changes_nothing(emulator, built):
     assert calls["total"] <= 288, calls
 
 
-def plan_sh(emulator, folder, *extra) -> tuple[int, str]:
+def plan_sh(emulator, folder, *extra, playbook="site.yml") -> tuple[int, str]:
     """scripts/plan.sh against the emulator, as run_playbook runs a playbook: (exit status, output)."""
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
                AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), SHOP_PLAN_DIR=str(folder))
-    command = ["scripts/plan.sh", "-i", "inventories/local", "-e", json.dumps(
+    command = ["scripts/plan.sh", playbook, "-i", "inventories/local", "-e", json.dumps(
         {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}), *extra]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return done.returncode, done.stdout + done.stderr
@@ -393,23 +393,71 @@ def test_a_plan_names_each_predicted_change_and_exits_2_while_changes_are_pendin
     3 -> 5 (the compute role's prediction), the database's backup retention 1 -> 7 (the database
     role's, which supersedes amazon.aws.rds_instance's bare "changed"; applied in the maintenance
     window, no downtime) and the six log groups' retention 7 -> 14 (each a member of
-    shop.aws.cloudwatch_log_groups), in the printed plan, plan.json and plan.md; exit 2."""
+    shop.aws.cloudwatch_log_groups), in the printed plan, plan.json and plan.md; exit 2. With them
+    a change with downtime (the cache's node type, applied now) and the instance type of the
+    launch template (a new version, the module's bare "changed" superseded)."""
     rc, output = plan_sh(emulator, tmp_path / "pending", "-e", json.dumps(
-        {"compute_max_size": 5, "database_backup_retention_days": 7, "monitoring_log_retention_days": 14}))
+        {"compute_max_size": 5, "database_backup_retention_days": 7, "monitoring_log_retention_days": 14,
+         "cache_node_type": "cache.t4g.small", "compute_instance_type": "t3.small"}))
     assert rc == 2, output[-5000:]
     plan = json.loads((tmp_path / "pending" / "plan.json").read_text())
     entries = {(e["resource"], e["name"]): e for e in plan["resources"]}
     group = entries[("amazon.aws.autoscaling_group", f"{STACK}-web")]
-    assert group["action"] == "change" and group["attributes"] == {"max_size": {"before": 3, "after": 5}}, plan
+    # The group moves to the template's new version (the instance type's).
+    version = emulator.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]["LaunchTemplate"]["Version"]
+    assert group["action"] == "change" and group["attributes"] == {
+        "max_size": {"before": 3, "after": 5}, "launch template version": {"before": version, "after": "(new)"}}, plan
     database = [e for e in plan["resources"] if e["resource"] == "amazon.aws.rds_instance"]
     assert [(e["action"], e["attributes"], e.get("downtime")) for e in database] == [
         ("change", {"backup_retention_period": {"before": 1, "after": 7}}, None)], plan
     logs = [e for e in plan["resources"] if e["resource"] == "shop.aws.cloudwatch_log_groups"]
     assert len(logs) == 6 and all(e["attributes"] == {"retention": {"before": 7, "after": 14}} for e in logs), plan
-    assert plan["counts"] == {"add": 0, "change": 8, "replace": 0, "destroy": 0}, plan
-    assert "Plan: 0 to add, 8 to change, 0 to replace, 0 to destroy" in output, output[-5000:]
+    cache = entries[("shop.aws.elasticache_replication_group", f"{STACK}-redis")]
+    assert cache["action"] == "change" and cache["downtime"] is True and cache["applies"] == "now", cache
+    assert cache["attributes"] == {"node_type": {"before": "cache.t4g.micro", "after": "cache.t4g.small"}}, cache
+    template = entries[("amazon.aws.ec2_launch_template", f"{STACK}-web")]
+    assert template["action"] == "change" and "rolling_update.yml" in template["note"], template
+    assert template["attributes"] == {"instance_type": {"before": "t3.micro", "after": "t3.small"}}, template
+    # A larger instance type raises the stack's estimated cost, and the budget's limit with it.
+    budget = entries[("shop.aws.budget", f"{STACK}-monthly")]
+    assert budget["action"] == "change" and set(budget["attributes"]) == {"limit_usd"}, budget
+    assert budget["attributes"]["limit_usd"]["after"] > budget["attributes"]["limit_usd"]["before"], budget
+    assert plan["counts"] == {"add": 0, "change": 11, "replace": 0, "destroy": 0}, plan
+    assert "Plan: 0 to add, 11 to change, 0 to replace, 0 to destroy" in output, output[-5000:]
     assert "max_size: 3 -> 5" in output and "backup_retention_period: 1 -> 7" in output
-    assert "`retention`: 7 -> 14" in (tmp_path / "pending" / "plan.md").read_text()
+    assert f"{STACK}-redis [downtime (now)] (node_type: cache.t4g.micro -> cache.t4g.small" in output, output[-5000:]
+    markdown = (tmp_path / "pending" / "plan.md").read_text()
+    assert "`retention`: 7 -> 14" in markdown and "| downtime (now) |" in markdown, markdown
+
+
+def test_a_rolling_update_plans_the_instances_it_replaces(emulator, built, tmp_path):
+    """playbooks/rolling_update.yml's check run with another AMI: the group's instances to
+    replace (image and launch template version before -> after), the template's new version."""
+    ec2 = emulator.client("ec2")
+    group = emulator.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
+    version = group["LaunchTemplate"]["Version"]
+    current = ec2.describe_launch_template_versions(LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"],
+                                                    Versions=[version])["LaunchTemplateVersions"][0]
+    old_ami = current["LaunchTemplateData"]["ImageId"]
+    new_ami = next(i["ImageId"] for i in ec2.describe_images(Owners=["amazon"])["Images"]
+                   if i["ImageId"] != old_ami and i["State"] == "available")
+    rc, output = plan_sh(emulator, tmp_path / "roll", "-e", json.dumps({"rollout_ami_id": new_ami}),
+                         playbook="playbooks/rolling_update.yml")
+    assert rc == 2, output[-5000:]
+    plan = json.loads((tmp_path / "roll" / "plan.json").read_text())
+    replaced = [e for e in plan["resources"] if e["action"] == "replace"]
+    assert [(e["resource"], e["name"]) for e in replaced] == [
+        ("amazon.aws.ec2_instance", f"{STACK}-web ({group['DesiredCapacity']} instances)")], plan
+    assert replaced[0]["attributes"] == {"image_id": {"before": old_ami, "after": new_ami},
+                                         "launch template version": {"before": version, "after": "(new)"}}, replaced
+    assert plan["counts"]["replace"] == 1 and plan["counts"]["destroy"] == 0, plan
+    assert "replace  amazon.aws.ec2_instance" in output and "[replacement]" in output, output[-5000:]
+    # A check run launched nothing and made no version.
+    after = emulator.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[f"{STACK}-web"])["AutoScalingGroups"][0]
+    assert after["LaunchTemplate"]["Version"] == version
 
 
 def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc, tmp_path):
@@ -451,14 +499,16 @@ def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc, tmp_
         ("shop.aws.ssm_parameters", f"/{STACK}/app/region"): ("change", "value"),
         ("amazon.aws.ec2_vpc_subnet", f"{STACK}-app-{subnet['AvailabilityZone']}"): ("change", None),
         ("amazon.aws.ec2_vpc_route_table", f"{STACK}-public"): ("change", None),
+        ("amazon.aws.s3_bucket", f"{STACK}-static"): ("change", "public_access"),
     }
     for key, (action, attribute) in expected.items():
         assert key in found and found[key]["action"] == action, (key, sorted(found))
         assert attribute is None or attribute in found[key]["attributes"], (key, found[key])
     assert found[("amazon.aws.autoscaling_group", group)]["attributes"]["max_size"] == {"before": 4, "after": 3}
-    # Not in the plan: amazon.aws.s3_bucket has no check mode (a check run skips it), so the
-    # public access block removed shows only in the converge below, which puts it back.
-    assert not [k for k in found if k[0] == "amazon.aws.s3_bucket"], sorted(found)
+    # amazon.aws.s3_bucket skips check runs: shop.aws.s3_bucket_plan read the bucket instead.
+    block = found[("amazon.aws.s3_bucket", f"{STACK}-static")]["attributes"]["public_access"]
+    assert block["before"] == dict.fromkeys(block["after"], False) and all(block["after"].values()), block
+    assert len(found) == len(expected), sorted(found)
 
     run = run_playbook(emulator, "site.yml", "--diff")
     assert run.rc == 0, run.output[-5000:]
@@ -598,7 +648,19 @@ def test_rds_takes_the_master_password_over_once_the_application_has_its_own_acc
     BEFORE_DESTROY["managed"] = arn
 
 
-def test_destroy_leaves_nothing_billable(emulator, built):
+def test_destroy_leaves_nothing_billable(emulator, built, tmp_path):
+    """The destroy's plan first (check mode: every resource to destroy, by name, the buckets
+    with it though amazon.aws.s3_bucket skips check runs), then the destroy."""
+    rc, output = plan_sh(emulator, tmp_path / "destroy", playbook="playbooks/destroy.yml")
+    assert rc == 2, output[-8000:]
+    plan = json.loads((tmp_path / "destroy" / "plan.json").read_text())
+    destroyed = {(e["resource"], e["name"]) for e in plan["resources"] if e["action"] == "destroy"}
+    for key in [("amazon.aws.rds_instance", f"{STACK}-mysql"), ("shop.aws.elasticache_replication_group", f"{STACK}-redis"),
+                ("amazon.aws.autoscaling_group", f"{STACK}-web"), ("amazon.aws.s3_bucket", f"{STACK}-static"),
+                ("amazon.aws.ec2_vpc_nat_gateway", None)]:
+        assert key in destroyed or (key[1] is None and key[0] in {r for r, _ in destroyed}), (key, sorted(destroyed))
+    assert plan["counts"]["add"] == 0 and plan["counts"]["destroy"] == len(destroyed), plan
+    assert "to destroy" in output and emulator.client("rds").describe_db_instances()["DBInstances"], output[-3000:]
     secrets = emulator.client("secretsmanager")
     BEFORE_DESTROY["db"] = secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"]
     run = run_playbook(emulator, "playbooks/destroy.yml")

@@ -65,3 +65,17 @@ def test_a_resource_is_named_by_its_name_else_its_name_tag_else_what_locates_it(
     assert plan.resource_name({"vpc_id": "vpc-1", "cidr": "10.0.1.0/24", "tags": {"Name": "shop-app-a"}}, "t") == "shop-app-a"
     assert plan.resource_name({"vpc_id": "vpc-1", "cidr": "10.0.1.0/24"}, "t") == "10.0.1.0/24"
     assert plan.resource_name({}, "the task") == "the task"
+
+
+@pytest.mark.parametrize("check, expected", [(True, True), (False, False)])
+def test_the_wording_follows_the_runs_check_option_not_a_task_forced_to_check_mode(plan, monkeypatch, check, expected):
+    from ansible import context
+    from ansible.module_utils.common.collections import ImmutableDict
+    monkeypatch.setattr(context, "CLIARGS", ImmutableDict(check=check))
+    callback = plan.CallbackModule()
+
+    class Play:
+        check_mode = False
+
+    callback.v2_playbook_on_play_start(Play())
+    assert callback.check_mode is expected
