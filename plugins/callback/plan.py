@@ -55,7 +55,9 @@ MACHINE_READABLE = ("json", "jsonl", "junit", "tree")
 AWS_COLLECTIONS = ("amazon.aws.", "community.aws.", "shop.aws.")
 ACTIONS = ("add", "change", "replace", "destroy")
 NAME_KEYS = ("name", "id", "identifier", "db_instance_identifier", "replication_group_id", "bucket", "group_name",
-             "log_group_name", "alarm_name", "arn", "key")
+             "log_group_name", "alarm_name", "option_group_name", "backup_plan_name", "backup_vault_name",
+             "selection_name", "alias", "distribution_id", "vpc_endpoint_id", "nat_gateway_id", "route_table_id",
+             "group_id", "key_id", "allocation_id", "public_ip", "arn", "key")
 # After those, the Name tag, then what locates a network resource.
 FALLBACK_KEYS = ("cidr", "cidr_block", "vpc_id")
 
@@ -113,6 +115,8 @@ def entries(action_name: str, task_name: str, result: dict) -> list[dict]:
             if isinstance(item, dict):
                 found.extend(entries(action_name, task_name, item))
         return found
+    if result.get("ansible_job_id") and result.get("started") and not result.get("finished"):
+        return []  # an async task started: its async_status result says what it did
     predicted = result.get("shop_plan")
     if predicted:
         planned = predicted if isinstance(predicted, list) else [predicted]
@@ -127,19 +131,40 @@ def entries(action_name: str, task_name: str, result: dict) -> list[dict]:
         return [dict(entry, action="change", attributes={}, note="output hidden (no_log)")]
     derived = from_diff(result.get("diff"))
     if derived is None:
-        state = arguments.get("state")
-        action = "destroy" if state == "absent" else "change"
-        return [dict(entry, action=action, attributes={}, note="the module reports no detail")]
+        if arguments.get("state") == "absent":
+            return [dict(entry, action="destroy", attributes={})]  # a deletion needs no detail
+        return [dict(entry, action="change", attributes={}, note="the module reports no detail")]
     action, attributes = derived
-    return [dict(entry, action=action, attributes=attributes)]
+    diff = result.get("diff")
+    before = next((d.get("before") for d in (diff if isinstance(diff, list) else [diff]) if isinstance(d, dict)), None)
+    if isinstance(before, dict) and (name == task_name or action == "destroy"):
+        # A resource deleted by its ID (a security group) is named as its diff's before names it.
+        entry["name"] = resource_name(before, name)
+    # What a resource to destroy held is its whole before, not a change to read attribute by attribute.
+    return [dict(entry, action=action, attributes={} if action == "destroy" else attributes)]
 
 
 def settle(resources: list[dict]) -> list[dict]:
-    """The plan's entries, a change "without detail" left out where a prediction of the same
-    resource (by name) says what changes: a role predicts what its module cannot tell."""
-    detailed = {entry.get("name") for entry in resources if not entry.get("note")}
-    return [entry for entry in resources
-            if not (entry.get("note") == "the module reports no detail" and entry.get("name") in detailed)]
+    """The plan's entries, one a resource and action: a change "without detail" left out where a
+    prediction of the same resource says what changes (a role predicts what its module cannot
+    tell); a resource's changes left out where the run destroys it (a security group emptied
+    before its deletion); the same resource and action reported twice (a deletion started, then
+    awaited) merged."""
+    key = lambda entry: (entry["resource"], entry.get("name"))  # noqa: E731
+    detailed = {key(entry) for entry in resources if entry.get("note") != "the module reports no detail"}
+    destroyed = {key(entry) for entry in resources if entry["action"] == "destroy"}
+    settled: dict[tuple, dict] = {}
+    for entry in resources:
+        if entry.get("note") == "the module reports no detail" and key(entry) in detailed:
+            continue
+        if entry["action"] == "change" and key(entry) in destroyed:
+            continue
+        found = settled.get(key(entry) + (entry["action"],))
+        if found is None:
+            settled[key(entry) + (entry["action"],)] = dict(entry)
+        else:
+            found["attributes"] = {**(found.get("attributes") or {}), **(entry.get("attributes") or {})}
+    return list(settled.values())
 
 
 PAST = {"add": "added", "change": "changed", "replace": "replaced", "destroy": "destroyed"}
@@ -215,7 +240,8 @@ class CallbackModule(CallbackBase):
             # Values are shown as Ansible shows diffs: with --diff only; without it, the names.
             for entry in found:
                 entry["attributes"] = {key: None for key in entry.get("attributes") or {}}
-        if action.startswith(AWS_COLLECTIONS):
+        # A module's own entries count wherever they come from (async_status passes them on).
+        if action.startswith(AWS_COLLECTIONS) or result.result.get("shop_plan"):
             self.resources.extend(found)
         elif result.result.get("changed"):
             self.other_changes += 1

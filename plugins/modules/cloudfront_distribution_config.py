@@ -96,6 +96,12 @@ distribution:
       description: Tags of the distribution, as a dict.
       type: dict
       sample: {"Stack": "shop-production"}
+shop_plan:
+  description:
+    - The change as the shop.aws.plan callback's entry - C(action) (add, change or destroy), C(name) (the
+      distribution's comment), C(attributes) (each changed path's C(before), C(after)).
+  returned: when changed
+  type: dict
 changes:
   description: Paths in the configuration that differed from I(config) (empty when none).
   returned: always
@@ -126,28 +132,41 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 CREATE_KEYS = ("CallerReference", "Origins", "DefaultCacheBehavior", "Comment", "Enabled")
 
 
-def differences(desired, current, path=""):
-    """Paths where desired (a partial config) is not matched by current."""
+def changed_values(desired, current, path=""):
+    """(path, current value, desired value) where desired (a partial config) is not matched by current."""
     if isinstance(desired, dict):
         if not isinstance(current, dict):
-            return [path or "."]
+            return [(path or ".", current, desired)]
         found = []
         for key, value in desired.items():
-            found.extend(differences(value, current.get(key), f"{path}.{key}" if path else key))
+            found.extend(changed_values(value, current.get(key), f"{path}.{key}" if path else key))
         return found
     if isinstance(desired, list):
         if not isinstance(current, list) or len(desired) != len(current):
-            return [path]
+            return [(path, current, desired)]
         found = []
         for index, (want, have) in enumerate(zip(desired, current, strict=False)):
-            found.extend(differences(want, have, f"{path}[{index}]"))
+            found.extend(changed_values(want, have, f"{path}[{index}]"))
         return found
     if desired != current:
         # "" and a missing value mean the same to CloudFront (no OAC, no web ACL, ...).
         if desired in ("", None) and current in ("", None):
             return []
-        return [path]
+        return [(path, current, desired)]
     return []
+
+
+def differences(desired, current, path=""):
+    """Paths where desired (a partial config) is not matched by current."""
+    return [found[0] for found in changed_values(desired, current, path)]
+
+
+def plan_entry(action, config, current=None):
+    """The shop.aws.plan callback's entry: the distribution by its comment, each changed path before -> after."""
+    name = (current or {}).get("Comment") or config.get("Comment") or config["CallerReference"]
+    changes = changed_values(config, current) if action == "change" else []
+    return {"action": action, "resource": "shop.aws.cloudfront_distribution_config", "name": name,
+            "attributes": {path: {"before": before, "after": after} for path, before, after in changes}}
 
 
 def merged(desired, current):
@@ -322,6 +341,8 @@ def main():
             config, module.params["tags"], module.params["purge_tags"], module.params["wait"], module.params["wait_timeout"]
         )
         result = dict(changed=manager.changed, changes=manager.changes, distribution=summary(after, tags))
+        if manager.changed:
+            result["shop_plan"] = plan_entry("change" if before else "add", config, (before or {}).get("DistributionConfig"))
         if module._diff:
             result["diff"] = {
                 "before": (before or {}).get("DistributionConfig", {}),
@@ -330,6 +351,8 @@ def main():
     else:
         before = manager.ensure_absent(config["CallerReference"], module.params["wait_timeout"])
         result = dict(changed=manager.changed, changes=[], distribution={})
+        if manager.changed:
+            result["shop_plan"] = plan_entry("destroy", config, (before or {}).get("DistributionConfig"))
         if module._diff:
             result["diff"] = {"before": (before or {}).get("DistributionConfig", {}), "after": {}}
     module.exit_json(**result)

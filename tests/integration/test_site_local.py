@@ -385,6 +385,8 @@ def plan_sh(emulator, folder, *extra, playbook="site.yml") -> tuple[int, str]:
     command = ["scripts/plan.sh", playbook, "-i", "inventories/local", "-e", json.dumps(
         {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}), *extra]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "output.log").write_text(done.stdout + done.stderr)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -429,6 +431,20 @@ def test_a_plan_names_each_predicted_change_and_exits_2_while_changes_are_pendin
     assert f"{STACK}-redis [downtime (now)] (node_type: cache.t4g.micro -> cache.t4g.small" in output, output[-5000:]
     markdown = (tmp_path / "pending" / "plan.md").read_text()
     assert "`retention`: 7 -> 14" in markdown and "| downtime (now) |" in markdown, markdown
+
+
+def test_a_name_rds_fixed_at_creation_is_refused_in_the_plan_as_in_the_run(emulator, built, tmp_path):
+    """RDS sets the master user's name and the first database's only at creation: the check run
+    and the run refuse another, naming the variable, the instance's value and the one given."""
+    rc, output = plan_sh(emulator, tmp_path / "fixed", "--tags", "role::database", "-e",
+                         json.dumps({"database_master_username": "shop_root"}))
+    expected = f"database_master_username cannot change on {STACK}-mysql (its master user is shop_admin, got shop_root)"
+    assert rc == 1 and expected in output and "database_db_name" not in output, output[-5000:]
+    assert "plan: the check run failed (ansible-playbook exit status 2): no plan" in output, output[-2000:]
+    run = run_playbook(emulator, "site.yml", "--tags", "role::database", extra={"database_db_name": "store"})
+    assert run.rc != 0 and run.recap["changed"] == 0, run.output[-5000:]
+    assert f"database_db_name cannot change on {STACK}-mysql (its database is shop, got store): RDS sets it only" in run.output
+    assert "database_master_username cannot change" not in run.output, run.output[-3000:]
 
 
 def test_a_rolling_update_plans_the_instances_it_replaces(emulator, built, tmp_path):
@@ -497,14 +513,18 @@ def test_a_change_behind_the_toolkit_is_put_back(emulator, built, ec2, vpc, tmp_
         ("shop.aws.cloudwatch_metric_alarms", f"{STACK}-db-cpu"): ("change", "Threshold"),
         ("shop.aws.cloudwatch_log_groups", f"/{STACK}/web/app"): ("change", "retention"),
         ("shop.aws.ssm_parameters", f"/{STACK}/app/region"): ("change", "value"),
-        ("amazon.aws.ec2_vpc_subnet", f"{STACK}-app-{subnet['AvailabilityZone']}"): ("change", None),
-        ("amazon.aws.ec2_vpc_route_table", f"{STACK}-public"): ("change", None),
+        ("amazon.aws.ec2_vpc_subnet", f"{STACK}-app-{subnet['AvailabilityZone']}"): ("change", "tag Name"),
+        ("amazon.aws.ec2_vpc_route_table", f"{STACK}-public"): ("change", "routes"),
         ("amazon.aws.s3_bucket", f"{STACK}-static"): ("change", "public_access"),
     }
     for key, (action, attribute) in expected.items():
         assert key in found and found[key]["action"] == action, (key, sorted(found))
         assert attribute is None or attribute in found[key]["attributes"], (key, found[key])
     assert found[("amazon.aws.autoscaling_group", group)]["attributes"]["max_size"] == {"before": 4, "after": 3}
+    routes = found[("amazon.aws.ec2_vpc_route_table", f"{STACK}-public")]["attributes"]["routes"]
+    assert routes["before"] == [] and len(routes["after"]) == 1 and routes["after"][0].startswith("0.0.0.0/0 -> igw-"), routes
+    renamed = found[("amazon.aws.ec2_vpc_subnet", f"{STACK}-app-{subnet['AvailabilityZone']}")]["attributes"]
+    assert renamed == {"tag Name": {"before": "renamed by hand", "after": f"{STACK}-app-{subnet['AvailabilityZone']}"}}
     # amazon.aws.s3_bucket skips check runs: shop.aws.s3_bucket_plan read the bucket instead.
     block = found[("amazon.aws.s3_bucket", f"{STACK}-static")]["attributes"]["public_access"]
     assert block["before"] == dict.fromkeys(block["after"], False) and all(block["after"].values()), block
@@ -656,10 +676,16 @@ def test_destroy_leaves_nothing_billable(emulator, built, tmp_path):
     plan = json.loads((tmp_path / "destroy" / "plan.json").read_text())
     destroyed = {(e["resource"], e["name"]) for e in plan["resources"] if e["action"] == "destroy"}
     for key in [("amazon.aws.rds_instance", f"{STACK}-mysql"), ("shop.aws.elasticache_replication_group", f"{STACK}-redis"),
-                ("amazon.aws.autoscaling_group", f"{STACK}-web"), ("amazon.aws.s3_bucket", f"{STACK}-static"),
+                ("amazon.aws.autoscaling_group", f"{STACK}-web"), ("amazon.aws.ec2_launch_template", f"{STACK}-web"),
+                ("amazon.aws.elb_application_lb", STACK), ("shop.aws.cloudfront_distribution_config", f"{STACK} shop"),
+                ("amazon.aws.s3_bucket", f"{STACK}-static"), ("amazon.aws.s3_bucket", f"{STACK}-logs"),
+                ("amazon.aws.ec2_security_group", f"{STACK}-db"), ("amazon.aws.ec2_vpc_net", STACK),
                 ("amazon.aws.ec2_vpc_nat_gateway", None)]:
         assert key in destroyed or (key[1] is None and key[0] in {r for r, _ in destroyed}), (key, sorted(destroyed))
-    assert plan["counts"]["add"] == 0 and plan["counts"]["destroy"] == len(destroyed), plan
+    # One entry a resource: the rules emptied before a security group's deletion fold into it,
+    # the deletions started and awaited (the cache, the distribution) count once.
+    assert plan["counts"] == {"add": 0, "change": 0, "replace": 0, "destroy": len(destroyed)}, plan
+    assert len(destroyed) == len(plan["resources"]), plan
     assert "to destroy" in output and emulator.client("rds").describe_db_instances()["DBInstances"], output[-3000:]
     secrets = emulator.client("secretsmanager")
     BEFORE_DESTROY["db"] = secrets.get_secret_value(SecretId=f"{STACK}/db")["SecretString"]

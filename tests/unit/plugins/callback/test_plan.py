@@ -79,3 +79,42 @@ def test_the_wording_follows_the_runs_check_option_not_a_task_forced_to_check_mo
 
     callback.v2_playbook_on_play_start(Play())
     assert callback.check_mode is expected
+
+
+def test_settle_keys_on_resource_and_name_folds_a_change_into_its_destroy_and_merges_repeats(plan):
+    bare = {"resource": "amazon.aws.autoscaling_group", "name": "shop-web", "action": "destroy", "attributes": {},
+            "note": "the module reports no detail"}
+    # Another resource of the same name, with detail, does not hide the group.
+    group = {"resource": "amazon.aws.ec2_security_group", "name": "shop-web", "action": "change",
+             "attributes": {"ip_permissions": {"before": [1], "after": []}}}
+    deleted = {"resource": "amazon.aws.ec2_security_group", "name": "shop-web", "action": "destroy", "attributes": {}}
+    started = {"resource": "shop.aws.elasticache_replication_group", "name": "shop-redis", "action": "destroy", "attributes": {}}
+    settled = plan.settle([bare, group, deleted, started, dict(started)])
+    assert [(e["resource"], e["action"]) for e in settled] == [
+        ("amazon.aws.autoscaling_group", "destroy"), ("amazon.aws.ec2_security_group", "destroy"),
+        ("shop.aws.elasticache_replication_group", "destroy")]
+
+
+def test_a_resource_deleted_by_its_id_is_named_from_the_diffs_before(plan):
+    result = {"changed": True, "invocation": {"module_args": {"group_id": "sg-1", "state": "absent"}},
+              "diff": {"before": {"group_name": "shop-web", "group_id": "sg-1", "description": "web"}, "after": {}}}
+    [entry] = plan.entries("amazon.aws.ec2_security_group", "security : absent | Delete the groups", result)
+    assert (entry["name"], entry["action"], entry["attributes"]) == ("shop-web", "destroy", {})
+
+
+def test_an_async_start_is_not_a_change_and_its_status_passes_the_modules_entry_on(plan):
+    started = {"changed": True, "ansible_job_id": "j1", "started": 1, "finished": 0}
+    assert plan.entries("shop.aws.cloudfront_distribution_config", "cdn | start deleting", started) == []
+    status = {"changed": True, "finished": 1, "ansible_job_id": "j1", "shop_plan": {
+        "action": "destroy", "resource": "shop.aws.cloudfront_distribution_config", "name": "shop shop", "attributes": {}}}
+    [entry] = plan.entries("ansible.builtin.async_status", "cdn | wait", status)
+    assert (entry["resource"], entry["action"], entry["name"]) == ("shop.aws.cloudfront_distribution_config", "destroy", "shop shop")
+
+
+def test_a_deletion_without_a_diff_is_a_plain_destroy_and_a_listed_diff_still_names_it(plan):
+    result = {"changed": True, "invocation": {"module_args": {"name": "shop-web", "state": "absent"}}}
+    [entry] = plan.entries("amazon.aws.autoscaling_group", "compute | delete", result)
+    assert (entry["action"], entry["attributes"], entry.get("note")) == ("destroy", {}, None)
+    listed = {"changed": True, "invocation": {"module_args": {"group_id": "sg-2", "state": "absent"}},
+              "diff": [{"before": {"group_name": "shop-db", "group_id": "sg-2"}, "after": {}}]}
+    assert plan.entries("amazon.aws.ec2_security_group", "t", listed)[0]["name"] == "shop-db"

@@ -38,3 +38,11 @@ def test_merged_keeps_what_is_not_set(mod):
     assert result["DefaultCacheBehavior"] == {"TargetOriginId": "s3", "Compress": False, "MinTTL": 0}
     assert result["Origins"]["Items"] == [{"Id": "s3", "OriginAccessControlId": "E1"}]
     assert CURRENT["DefaultCacheBehavior"]["Compress"] is True, "merged must not change its input"
+
+
+def test_the_plan_entry_names_the_distribution_and_each_changed_path(mod):
+    current = {"CallerReference": "ref", "Comment": "shop shop", "Enabled": True, "DefaultCacheBehavior": {"Compress": False}}
+    entry = mod.plan_entry("change", {"CallerReference": "ref", "DefaultCacheBehavior": {"Compress": True}}, current)
+    assert entry == {"action": "change", "resource": "shop.aws.cloudfront_distribution_config", "name": "shop shop",
+                     "attributes": {"DefaultCacheBehavior.Compress": {"before": False, "after": True}}}
+    assert mod.plan_entry("destroy", {"CallerReference": "ref"}, current)["attributes"] == {}
