@@ -396,11 +396,13 @@ def test_a_plan_names_each_predicted_change_and_exits_2_while_changes_are_pendin
     role's, which supersedes amazon.aws.rds_instance's bare "changed"; applied in the maintenance
     window, no downtime) and the six log groups' retention 7 -> 14 (each a member of
     shop.aws.cloudwatch_log_groups), in the printed plan, plan.json and plan.md; exit 2. With them
-    a change with downtime (the cache's node type, applied now) and the instance type of the
-    launch template (a new version, the module's bare "changed" superseded)."""
+    a change with downtime (the cache's node type, applied now), the instance type of the launch
+    template (a new version, the module's bare "changed" superseded; the budget follows the
+    cost), the ALB's idle timeout and the target group's deregistration delay."""
     rc, output = plan_sh(emulator, tmp_path / "pending", "-e", json.dumps(
         {"compute_max_size": 5, "database_backup_retention_days": 7, "monitoring_log_retention_days": 14,
-         "cache_node_type": "cache.t4g.small", "compute_instance_type": "t3.small"}))
+         "cache_node_type": "cache.t4g.small", "compute_instance_type": "t3.small",
+         "loadbalancer_idle_timeout": 120, "loadbalancer_deregistration_delay": 30}))
     assert rc == 2, output[-5000:]
     plan = json.loads((tmp_path / "pending" / "plan.json").read_text())
     entries = {(e["resource"], e["name"]): e for e in plan["resources"]}
@@ -425,8 +427,15 @@ def test_a_plan_names_each_predicted_change_and_exits_2_while_changes_are_pendin
     budget = entries[("shop.aws.budget", f"{STACK}-monthly")]
     assert budget["action"] == "change" and set(budget["attributes"]) == {"limit_usd"}, budget
     assert budget["attributes"]["limit_usd"]["after"] > budget["attributes"]["limit_usd"]["before"], budget
-    assert plan["counts"] == {"add": 0, "change": 11, "replace": 0, "destroy": 0}, plan
-    assert "Plan: 0 to add, 11 to change, 0 to replace, 0 to destroy" in output, output[-5000:]
+    alb = entries[("amazon.aws.elb_application_lb", STACK)]
+    assert alb["action"] == "change" and alb["attributes"] == {"idle_timeout": {"before": 60, "after": 120}}, alb
+    target_group = entries[("community.aws.elb_target_group", f"{STACK}-web")]
+    assert target_group["attributes"] == {"deregistration_delay_timeout_seconds": {"before": 5, "after": 30}}, target_group
+    # The alarm on the group at its maximum follows the maximum.
+    at_max = entries[("shop.aws.cloudwatch_metric_alarms", f"{STACK}-asg-at-max")]
+    assert at_max["attributes"] == {"Threshold": {"before": 3.0, "after": 5.0}}, at_max
+    assert plan["counts"] == {"add": 0, "change": 14, "replace": 0, "destroy": 0}, plan
+    assert "Plan: 0 to add, 14 to change, 0 to replace, 0 to destroy" in output, output[-5000:]
     assert "max_size: 3 -> 5" in output and "backup_retention_period: 1 -> 7" in output
     assert f"{STACK}-redis [downtime (now)] (node_type: cache.t4g.micro -> cache.t4g.small" in output, output[-5000:]
     markdown = (tmp_path / "pending" / "plan.md").read_text()
