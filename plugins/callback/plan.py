@@ -54,6 +54,7 @@ MACHINE_READABLE = ("json", "jsonl", "junit", "tree")
 
 AWS_COLLECTIONS = ("amazon.aws.", "community.aws.", "shop.aws.")
 ACTIONS = ("add", "change", "replace", "destroy")
+HIDDEN = "output hidden (no_log)"
 NAME_KEYS = ("name", "id", "identifier", "db_instance_identifier", "replication_group_id", "bucket", "group_name",
              "log_group_name", "alarm_name", "option_group_name", "backup_plan_name", "backup_vault_name",
              "selection_name", "alias", "distribution_id", "vpc_endpoint_id", "nat_gateway_id", "route_table_id",
@@ -128,7 +129,7 @@ def entries(action_name: str, task_name: str, result: dict) -> list[dict]:
     name = resource_name(arguments, task_name)
     entry = {"resource": action_name, "task": task_name, "name": name}
     if result.get("censored"):
-        return [dict(entry, action="change", attributes={}, note="output hidden (no_log)")]
+        return [dict(entry, action="change", attributes={}, note=HIDDEN)]
     derived = from_diff(result.get("diff"))
     if derived is None:
         if arguments.get("state") == "absent":
@@ -152,10 +153,14 @@ def settle(resources: list[dict]) -> list[dict]:
     awaited) merged."""
     key = lambda entry: (entry["resource"], entry.get("name"))  # noqa: E731
     detailed = {key(entry) for entry in resources if entry.get("note") != "the module reports no detail"}
+    predicted = {entry["resource"] for entry in resources if not entry.get("note", "").startswith(("the module", "output hidden"))}
     destroyed = {key(entry) for entry in resources if entry["action"] == "destroy"}
     settled: dict[tuple, dict] = {}
     for entry in resources:
         if entry.get("note") == "the module reports no detail" and key(entry) in detailed:
+            continue
+        # A result hidden by no_log does not even name its resource: a prediction of that module's does.
+        if entry.get("note") == HIDDEN and entry["resource"] in predicted:
             continue
         if entry["action"] == "change" and key(entry) in destroyed:
             continue

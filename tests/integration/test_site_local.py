@@ -474,7 +474,7 @@ def test_a_rolling_update_plans_the_instances_it_replaces(emulator, built, tmp_p
     plan = json.loads((tmp_path / "roll" / "plan.json").read_text())
     replaced = [e for e in plan["resources"] if e["action"] == "replace"]
     assert [(e["resource"], e["name"]) for e in replaced] == [
-        ("amazon.aws.ec2_instance", f"{STACK}-web ({group['DesiredCapacity']} instances)")], plan
+        ("amazon.aws.ec2_instance", f"{STACK}-web ({group['DesiredCapacity']} instance{'' if group['DesiredCapacity'] == 1 else 's'})")], plan
     assert replaced[0]["attributes"] == {"image_id": {"before": old_ami, "after": new_ami},
                                          "launch template version": {"before": version, "after": "(new)"}}, replaced
     assert plan["counts"]["replace"] == 1 and plan["counts"]["destroy"] == 0, plan

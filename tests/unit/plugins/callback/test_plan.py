@@ -118,3 +118,11 @@ def test_a_deletion_without_a_diff_is_a_plain_destroy_and_a_listed_diff_still_na
     listed = {"changed": True, "invocation": {"module_args": {"group_id": "sg-2", "state": "absent"}},
               "diff": [{"before": {"group_name": "shop-db", "group_id": "sg-2"}, "after": {}}]}
     assert plan.entries("amazon.aws.ec2_security_group", "t", listed)[0]["name"] == "shop-db"
+
+
+def test_a_result_hidden_by_no_log_gives_way_to_a_prediction_of_its_module(plan):
+    hidden = plan.entries("amazon.aws.elb_application_lb", "lb | listeners", {"changed": True, "censored": "hidden"})
+    predicted = {"resource": "amazon.aws.elb_application_lb", "name": "shop", "action": "change",
+                 "attributes": {"idle_timeout": {"before": 60, "after": 120}}}
+    assert [e["name"] for e in plan.settle(hidden + hidden + [predicted])] == ["shop"]
+    assert [e["note"] for e in plan.settle(hidden + hidden)] == ["output hidden (no_log)"]
