@@ -145,13 +145,17 @@ def entries(action_name: str, task_name: str, result: dict) -> list[dict]:
     return [dict(entry, action=action, attributes={} if action == "destroy" else attributes)]
 
 
+def key(entry: dict) -> tuple:
+    """A resource: its module and its name."""
+    return entry["resource"], entry.get("name")
+
+
 def settle(resources: list[dict]) -> list[dict]:
     """The plan's entries, one a resource and action: a change "without detail" left out where a
     prediction of the same resource says what changes (a role predicts what its module cannot
     tell); a resource's changes left out where the run destroys it (a security group emptied
     before its deletion); the same resource and action reported twice (a deletion started, then
     awaited) merged."""
-    key = lambda entry: (entry["resource"], entry.get("name"))  # noqa: E731
     detailed = {key(entry) for entry in resources if entry.get("note") != "the module reports no detail"}
     predicted = {entry["resource"] for entry in resources if not entry.get("note", "").startswith(("the module", "output hidden"))}
     destroyed = {key(entry) for entry in resources if entry["action"] == "destroy"}

@@ -35,8 +35,9 @@ options:
     description: The default encryption (C(AES256) or C(aws:kms)).
     type: str
   object_ownership:
-    description: The object ownership rule (C(BucketOwnerEnforced), C(BucketOwnerPreferred), C(ObjectWriter)).
+    description: The object ownership rule.
     type: str
+    choices: [BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter]
   public_access:
     description: The public access block, its four settings (an unset one counts as false, as amazon.aws.s3_bucket sends it).
     type: dict
