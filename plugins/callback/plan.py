@@ -145,7 +145,7 @@ def entries(action_name: str, task_name: str, result: dict) -> list[dict]:
     return [dict(entry, action=action, attributes={} if action == "destroy" else attributes)]
 
 
-def key(entry: dict) -> tuple:
+def resource_key(entry: dict) -> tuple:
     """A resource: its module and its name."""
     return entry["resource"], entry.get("name")
 
@@ -156,21 +156,22 @@ def settle(resources: list[dict]) -> list[dict]:
     tell); a resource's changes left out where the run destroys it (a security group emptied
     before its deletion); the same resource and action reported twice (a deletion started, then
     awaited) merged."""
-    detailed = {key(entry) for entry in resources if entry.get("note") != "the module reports no detail"}
-    predicted = {entry["resource"] for entry in resources if not entry.get("note", "").startswith(("the module", "output hidden"))}
-    destroyed = {key(entry) for entry in resources if entry["action"] == "destroy"}
+    detailed = {resource_key(entry) for entry in resources if entry.get("note") != "the module reports no detail"}
+    predicted = {entry["resource"] for entry in resources
+                 if not (entry.get("note") or "").startswith(("the module", "output hidden"))}
+    destroyed = {resource_key(entry) for entry in resources if entry["action"] == "destroy"}
     settled: dict[tuple, dict] = {}
     for entry in resources:
-        if entry.get("note") == "the module reports no detail" and key(entry) in detailed:
+        if entry.get("note") == "the module reports no detail" and resource_key(entry) in detailed:
             continue
         # A result hidden by no_log does not even name its resource: a prediction of that module's does.
         if entry.get("note") == HIDDEN and entry["resource"] in predicted:
             continue
-        if entry["action"] == "change" and key(entry) in destroyed:
+        if entry["action"] == "change" and resource_key(entry) in destroyed:
             continue
-        found = settled.get(key(entry) + (entry["action"],))
+        found = settled.get(resource_key(entry) + (entry["action"],))
         if found is None:
-            settled[key(entry) + (entry["action"],)] = dict(entry)
+            settled[resource_key(entry) + (entry["action"],)] = dict(entry)
         else:
             found["attributes"] = {**(found.get("attributes") or {}), **(entry.get("attributes") or {})}
     return list(settled.values())
