@@ -195,6 +195,15 @@ class Run:
         return {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}
 
 
+def playbook_env(emulator: Emulator, key: tuple[str, str] = ("testing", "testing"), **extra: str) -> dict:
+    """The environment a playbook runs in against the emulator, signed with ``key``."""
+    # The dynamic inventory (inventories/local/aws_ec2.yml) reads this emulator, and caches what
+    # it read beside it, not in the project's .cache.
+    return dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
+                AWS_URL=emulator.url, AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
+                ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), **extra)
+
+
 def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str = "local",
                  extra: dict | None = None, timeout: int = 900, env: dict | None = None,
                  key: tuple[str, str] = ("testing", "testing")) -> Run:
@@ -206,11 +215,7 @@ def run_playbook(emulator: Emulator, playbook: str, *args: str, inventory: str =
     if extra:
         command += ["-e", json.dumps(extra)]
     command += list(args)
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}:{os.environ['PATH']}",
-               # The dynamic inventory (inventories/local/aws_ec2.yml) reads this emulator, and
-               # caches what it read beside it, not in the project's .cache.
-               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
-               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), **(env or {}))
+    env = playbook_env(emulator, key, **(env or {}))
     started = time.monotonic()
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout)
     output = proc.stdout + proc.stderr

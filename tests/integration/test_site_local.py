@@ -5,15 +5,11 @@ promotion under way."""
 
 import datetime as dt
 import json
-import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from helpers import import_self_signed_certificate, run_playbook
-
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT, import_self_signed_certificate, playbook_env, run_playbook
 
 pytestmark = pytest.mark.integration
 STACK = "shop-local"
@@ -379,9 +375,7 @@ def test_second_run_changes_nothing(emulator, built):
 
 def plan_sh(emulator, folder, *extra, playbook="site.yml") -> tuple[int, str]:
     """scripts/plan.sh against the emulator, as run_playbook runs a playbook: (exit status, output)."""
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", PATH=f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-               AWS_URL=emulator.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               ANSIBLE_INVENTORY_CACHE_CONNECTION=str(emulator.state_dir / "inventory-cache"), SHOP_PLAN_DIR=str(folder))
+    env = playbook_env(emulator, SHOP_PLAN_DIR=str(folder))
     command = ["scripts/plan.sh", playbook, "-i", "inventories/local", "-e", json.dumps(
         {"aws_endpoint_url": emulator.url, "aws_access_key": "testing", "aws_secret_key": "testing"}), *extra]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
